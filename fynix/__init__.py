@@ -1,0 +1,121 @@
+"""Fynix: the backend of a personal-investing app (Flask application factory)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from config import Config, ProductionConfig, config_from_env
+
+
+def create_app(config_class: type[Config] | None = None, **overrides: Any) -> Flask:
+    """Build the app: config, logging, extensions, blueprints, error handlers, commands."""
+    config_class = config_class or config_from_env()
+    if issubclass(config_class, ProductionConfig):
+        config_class.validate()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class)
+    app.config.from_pyfile("settings.py", silent=True)
+    app.config.update(overrides)
+    app.json.sort_keys = False
+
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    """JSON logs with a request id on every line."""
+    from fynix.logging_setup import configure_logging, register_request_id
+
+    configure_logging(app)
+    register_request_id(app)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions of fynix.extensions to this app."""
+    from fynix.caching import init_cache
+    from fynix.extensions import api, csrf, db, limiter, migrate
+
+    _ensure_sqlite_folder(app)
+    db.init_app(app)
+    import fynix.models  # noqa: F401  (register every table on db.metadata)
+
+    migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True)
+    init_cache(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)
+    csrf.init_app(app)
+    api.init_app(app, spec_kwargs=_spec_kwargs())
+
+
+def register_blueprints(app: Flask) -> None:
+    """API blueprints through flask-smorest (documented); pages and probes through Flask."""
+    from fynix.ai.views import blp as ai_blp
+    from fynix.auth.views import blp as auth_blp
+    from fynix.caching.views import blp as cache_blp
+    from fynix.docs import blp as docs_assets_blp
+    from fynix.extensions import api, csrf
+    from fynix.health import blp as health_blp
+    from fynix.market.views import blp as market_blp
+    from fynix.notifications.views import blp as notifications_blp
+    from fynix.portfolio.views import blp as portfolio_blp
+    from fynix.users.views import blp as users_blp
+
+    for blueprint in (
+        auth_blp,
+        users_blp,
+        portfolio_blp,
+        market_blp,
+        notifications_blp,
+        ai_blp,
+        cache_blp,
+    ):
+        api.register_blueprint(blueprint)
+        csrf.exempt(blueprint)  # bearer-token JSON API: no cookies, so no CSRF
+    app.register_blueprint(health_blp)
+    app.register_blueprint(docs_assets_blp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """One JSON error envelope for the API."""
+    from fynix.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    """flask seed-demo, users, market, cache-warm."""
+    from fynix.cli import register_cli
+
+    register_cli(app)
+
+
+def _spec_kwargs() -> dict:
+    return {
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            }
+        },
+        "security": [{"bearerAuth": []}],
+    }
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _ensure_sqlite_folder(app: Flask) -> None:
+    """The embedded SQLite file lives in instance/, which may not exist on a fresh clone."""
+    from pathlib import Path
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and uri != "sqlite://":
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""Authentication: password hashing, bearer tokens, register and login."""

@@ -1,0 +1,1 @@
+"""Pieces shared by every feature package: API class, fields, pagination, clock."""

@@ -1,0 +1,70 @@
+"""The contract's pagination: ?page=&per_page= in, {items, page, per_page, total} out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import Schema, fields, post_load, validate
+from sqlalchemy import Select, func, select
+
+from fynix.extensions import db
+
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 20
+
+
+class PaginationArgsSchema(Schema):
+    """Query arguments of every list endpoint; per_page is capped at 100."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(
+        load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1, max=1_000_000)
+    )
+
+    @post_load
+    def cap_per_page(self, data: dict, **kwargs: Any) -> dict:
+        """Cap per_page at 100 rather than refusing larger values."""
+        data["per_page"] = min(data["per_page"], MAX_PER_PAGE)
+        return data
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of results, in the shape the page schemas dump."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+
+def paginate(statement: Select, page: int, per_page: int, *, scalars: bool = True) -> Page:
+    """Run ``statement`` for one page (ORM objects, or rows when ``scalars=False``)."""
+    total = db.session.scalar(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    )
+    window = statement.limit(per_page).offset((page - 1) * per_page)
+    result = db.session.execute(window)
+    items = list(result.scalars() if scalars else result.all())
+    return Page(items=items, page=page, per_page=per_page, total=total or 0)
+
+
+_PAGE_SCHEMAS: dict[type, type[Schema]] = {}
+
+
+def page_schema(item_schema: type[Schema]) -> type[Schema]:
+    """Return (once per item schema) the ``{items, page, per_page, total}`` schema."""
+    if item_schema not in _PAGE_SCHEMAS:
+        name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+        _PAGE_SCHEMAS[item_schema] = type(
+            name,
+            (Schema,),
+            {
+                "items": fields.List(fields.Nested(item_schema), required=True),
+                "page": fields.Integer(required=True),
+                "per_page": fields.Integer(required=True),
+                "total": fields.Integer(required=True),
+            },
+        )
+    return _PAGE_SCHEMAS[item_schema]

@@ -1,0 +1,1 @@
+"""Application services that are not tied to one feature."""

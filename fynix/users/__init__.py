@@ -1,0 +1,1 @@
+"""Users: the account model, profile schemas and the /api/users endpoints."""

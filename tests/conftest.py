@@ -1,0 +1,165 @@
+"""Fixtures: app, client, database (SQLite file or PostgreSQL), a real Redis, users, tokens."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from config import TestingConfig
+from fynix import create_app
+from fynix.extensions import db
+from tests.services import RedisProcess, start_redis, unavailable
+
+TABLES = ("ai_interactions", "notifications", "portfolio_positions", "market_quotes", "users")
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'fynix-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """The database every API test runs against, migrated to head once."""
+    url = _database_url(tmp_path_factory)
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        from fynix.services.database_migration import DatabaseMigrationService
+
+        service = DatabaseMigrationService()
+        if service.current_revision() is not None:
+            service.rollback("base")
+        service.run_migrations()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """URL of a real Redis: TEST_REDIS_URL when given, else a redis-server we start."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    server: RedisProcess = start_redis()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def app_factory(database_url, request):
+    """Build apps on the test database; each gets a unique cache prefix."""
+    apps = []
+
+    def build(**overrides):
+        overrides.setdefault("SQLALCHEMY_DATABASE_URI", database_url)
+        overrides.setdefault("CACHE_KEY_PREFIX", f"fynixtest-{uuid.uuid4().hex[:10]}")
+        app = create_app(TestingConfig, **overrides)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory):
+    """The app with the in-process cache (embedded default)."""
+    app = app_factory()
+    yield app
+    _empty_tables(app)
+
+
+@pytest.fixture
+def redis_app(app_factory, redis_server):
+    """The app with a real Redis cache."""
+    app = app_factory(REDIS_URL=redis_server)
+    yield app
+    _empty_tables(app)
+
+
+def _empty_tables(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in TABLES:
+                    connection.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def client(app):
+    """Test client of ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """CLI runner of ``app``."""
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    """Register users and log them in through the API."""
+
+    def __init__(self, client):
+        self.client = client
+        self.counter = 0
+
+    def register(self, username: str | None = None, password: str = "correct-horse-1", **extra):
+        """Register through the API; returns the response."""
+        self.counter += 1
+        username = username or f"user{self.counter}{uuid.uuid4().hex[:6]}"
+        email = extra.pop("email", f"{username}@example.com")
+        return self.client.post(
+            "/api/auth/register", json={"email": email, "username": username, "password": password}
+        )
+
+    def login(self, login: str, password: str = "correct-horse-1") -> dict:
+        """Log in and return the Authorization header dict."""
+        response = self.client.post("/api/auth/login", json={"login": login, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+
+    def new_user(self, admin: bool = False, **extra) -> tuple[dict, dict]:
+        """Register a user (optionally admin) and return (user json, auth headers)."""
+        response = self.register(**extra)
+        assert response.status_code == 201, response.get_json()
+        user = response.get_json()
+        if admin:
+            app = self.client.application
+            with app.app_context():
+                from fynix.users.models import User
+
+                db.session.get(User, user["id"]).is_admin = True
+                db.session.commit()
+            user["is_admin"] = True
+        return user, self.login(user["username"])
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    """flaskr-style auth helper bound to ``client``."""
+    return AuthActions(client)
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """A PostgreSQL URL for PostgreSQL-only tests (TEST_POSTGRES_URL)."""
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        unavailable("TEST_POSTGRES_URL is not set: PostgreSQL tests need a server")
+    return url
