@@ -90,6 +90,10 @@ class Config:
     SESSION_COOKIE_SECURE = False
     WTF_CSRF_TIME_LIMIT = None
 
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    CACHE_LOCK_TTL_MS = env_int("CACHE_LOCK_TTL_MS", 5000)
+    CACHE_LOCK_WAIT = env_float("CACHE_LOCK_WAIT", 2.0)
+
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     LOG_JSON = env_bool("LOG_JSON", True)
 

@@ -57,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
     """API blueprints through flask-smorest (documented); pages and probes through Flask."""
     from fynix.ai.views import blp as ai_blp
     from fynix.auth.views import blp as auth_blp
+    from fynix.caching.metrics import blp as metrics_blp
     from fynix.caching.views import blp as cache_blp
     from fynix.docs import blp as docs_assets_blp
     from fynix.extensions import api, csrf
@@ -78,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer-token JSON API: no cookies, so no CSRF
     app.register_blueprint(health_blp)
+    app.register_blueprint(metrics_blp)
     app.register_blueprint(docs_assets_blp)
 
 
@@ -90,9 +92,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """flask seed-demo, users, market, cache-warm."""
+    from fynix.caching.cli import register_cache_cli
     from fynix.cli import register_cli
 
     register_cli(app)
+    register_cache_cli(app)
 
 
 def _spec_kwargs() -> dict:

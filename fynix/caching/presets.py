@@ -1,18 +1,26 @@
-"""Cache presets with the seed's TTL table."""
+"""Cache presets with the seed's TTL table (each TTL is a setting in config.py)."""
 
-from functools import wraps
+from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 
-def _passthrough(*args, **kwargs):
-    def decorator(view):
-        @wraps(view)
-        def wrapper(*a, **kw):
-            return view(*a, **kw)
-
-        return wrapper
-
-    return decorator
+from fynix.caching.decorator import redis_cache
 
 
-cache_portfolio_data = cache_notifications = cache_market_data = _passthrough
-cache_ai_responses = cache_public_data = cache_user_data = _passthrough
+def _preset(namespace: str, vary_on_user: bool) -> Callable[..., Callable]:
+    def preset(**options: Any) -> Callable:
+        options.setdefault("vary_on_user", vary_on_user)
+        return redis_cache(prefix=namespace, **options)
+
+    preset.__name__ = f"cache_{namespace}"
+    preset.__doc__ = f"Cache a view in the {namespace!r} namespace (see redis_cache)."
+    return preset
+
+
+cache_portfolio_data = _preset("portfolio", vary_on_user=True)  # 300 s
+cache_notifications = _preset("notifications", vary_on_user=True)  # 120 s; unread count 60 s
+cache_market_data = _preset("market", vary_on_user=False)  # 60 s, shared, token required
+cache_ai_responses = _preset("ai", vary_on_user=True)  # 900 s
+cache_public_data = _preset("public", vary_on_user=False)  # 1800 s, anyone
+cache_user_data = _preset("user", vary_on_user=True)  # 600 s

@@ -1,5 +1,72 @@
-"""Cache management endpoints (admin only)."""
+"""/cache: cache management for admins (stats, clear, warm, pattern clear, health)."""
+
+from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-blp = Blueprint("caching", __name__, url_prefix="/cache", description="Cache management")
+from fynix.auth.guard import admin_required
+from fynix.caching import manage
+from fynix.caching.manager import Bypass
+from fynix.caching.schemas import (
+    CacheHealthSchema,
+    CacheStatsSchema,
+    DeletedSchema,
+    WarmArgsSchema,
+    WarmedSchema,
+)
+from fynix.errors import APIError
+
+blp = Blueprint("caching", __name__, url_prefix="/cache", description="Cache management (admin)")
+
+
+def _unavailable() -> APIError:
+    return APIError("The cache backend is unavailable; retry shortly.", 503)
+
+
+@blp.get("/stats")
+@admin_required
+@blp.response(200, CacheStatsSchema)
+def get_stats():
+    """Hits, misses, ratios against targets, keys and memory per namespace."""
+    return manage.get_stats()
+
+
+@blp.post("/clear")
+@admin_required
+@blp.response(200, DeletedSchema)
+def clear_cache():
+    """Drop every entry of this application."""
+    try:
+        return {"deleted": manage.clear_all()}
+    except Bypass:
+        raise _unavailable() from None
+
+
+@blp.post("/warm")
+@admin_required
+@blp.arguments(WarmArgsSchema, location="query")
+@blp.response(200, WarmedSchema)
+def warm_cache(args: dict):
+    """Pre-populate public data, quotes and the most recently active users' entries."""
+    return {"warmed": manage.warm(args.get("users"))}
+
+
+@blp.delete("/pattern/<path:pattern>")
+@admin_required
+@blp.response(200, DeletedSchema)
+def clear_pattern(pattern: str):
+    """Drop this application's entries whose key (after the prefix) matches a glob."""
+    try:
+        return {"deleted": manage.clear_pattern(pattern)}
+    except ValueError as exc:
+        raise APIError(str(exc), 422, errors={"pattern": [str(exc)]}) from None
+    except Bypass:
+        raise _unavailable() from None
+
+
+@blp.get("/health")
+@admin_required
+@blp.response(200, CacheHealthSchema)
+def get_health():
+    """Status, backend and latency of the cache."""
+    return manage.health()

@@ -1,0 +1,193 @@
+"""@redis_cache: per-user response caching with generations, a stampede lock and fallback."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from flask import Response, current_app, request
+from marshmallow import Schema, ValidationError
+
+from fynix.auth.guard import current_user_id
+from fynix.caching import keys
+from fynix.caching.entries import Entry, decode, make_etag
+from fynix.caching.manager import Bypass, CacheManager, get_manager
+from fynix.caching.namespaces import NAMESPACES
+
+LOCK_POLL_SECONDS = 0.02
+
+# Blueprint name -> namespaces whose views asked for invalidate_on_mutation.
+MUTATION_NAMESPACES: dict[str, set[str]] = {}
+
+
+def redis_cache(
+    ttl: int | None = None,
+    prefix: str = "public",
+    vary_on_user: bool = True,
+    invalidate_on_mutation: bool = True,
+    vary_on_headers: Iterable[str] = (),
+    *,
+    ttl_setting: str | None = None,
+    query: type[Schema] | None = None,
+) -> Callable:
+    """Cache a GET view's 200 responses under namespace ``prefix``.
+
+    The key holds the namespace, the verified user id (``vary_on_user``), the
+    endpoint, its view args, the *validated* query arguments of ``query`` and the
+    ``vary_on_headers``. A hit costs one MGET and no SQL.
+    """
+    namespace = NAMESPACES[prefix]
+    vary_headers = tuple(h.lower() for h in vary_on_headers)
+    query_schema = query() if query is not None else None
+
+    def decorator(view: Callable) -> Callable:
+        if invalidate_on_mutation:
+            MUTATION_NAMESPACES.setdefault(view.__module__.split(".")[1], set()).add(prefix)
+
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user_id = current_user_id() if vary_on_user else None
+            manager = get_manager()
+            seconds = ttl if ttl is not None else manager.ttl_for(prefix, ttl_setting)
+            headers = _cache_headers(namespace.visibility, seconds, vary_on_user, vary_headers)
+            args_key = _validated_query(query_schema)
+            if args_key is None or request.method not in {"GET", "HEAD"}:
+                return _bypass(view(*args, **kwargs), manager, prefix, headers)
+            scope = keys.scope_of(user_id if namespace.per_user else None)
+            digest = keys.request_digest(kwargs, args_key, _vary_values(vary_headers))
+            entry_key = keys.entry_key(manager.prefix, prefix, scope, request.endpoint, digest)
+            gen_key = keys.gen_key(manager.prefix, prefix, scope)
+            lookup = _Lookup(manager, prefix, gen_key, entry_key, user_id)
+            try:
+                hit = lookup.fetch()
+                if hit is None:
+                    hit = lookup.wait_for_peer()
+            except Bypass:
+                return _bypass(view(*args, **kwargs), manager, prefix, headers)
+            if hit is not None:
+                manager.count(prefix, "hits")
+                return _respond(hit.body, hit.etag, "HIT", headers, hit.content_type, hit.age)
+            manager.count(prefix, "misses")
+            try:
+                response = current_app.make_response(view(*args, **kwargs))
+                return lookup.store(response, seconds, headers)
+            finally:
+                lookup.release()
+
+        wrapper.cache_namespace = prefix  # read by tests and the admin pages
+        return wrapper
+
+    return decorator
+
+
+class _Lookup:
+    """One request's conversation with the store about one entry."""
+
+    def __init__(self, manager: CacheManager, namespace: str, gen_key: str, entry_key: str, owner):
+        self.manager = manager
+        self.namespace = namespace
+        self.gen_key = gen_key
+        self.entry_key = entry_key
+        self.owner = owner
+        self.generation: str | None = None
+        self.lock_token: bytes | None = None
+
+    def fetch(self) -> Entry | None:
+        """The one round trip of a hit: MGET generation + entry; None when absent or stale."""
+        gen_raw, raw = self.manager.call("mget", [self.gen_key, self.entry_key])
+        self.generation = gen_raw.decode() if gen_raw else None
+        entry = decode(raw)
+        if entry is None or entry.generation != self.generation or entry.owner != self.owner:
+            return None
+        distrust = self.manager.distrust_before()
+        if distrust is not None and entry.cached_at < distrust:
+            return None
+        return entry
+
+    def wait_for_peer(self) -> Entry | None:
+        """Take the stampede lock, or wait (bounded) for the holder's result."""
+        token = uuid.uuid4().hex.encode()
+        lock = keys.lock_key(self.entry_key)
+        if self.manager.call("add", lock, token, self.manager.lock_ttl_ms):
+            self.lock_token = token
+            return None
+        deadline = time.monotonic() + self.manager.lock_wait
+        while time.monotonic() < deadline:
+            time.sleep(LOCK_POLL_SECONDS)
+            entry = self.fetch()
+            if entry is not None:
+                return entry
+        return None
+
+    def store(self, response: Response, ttl: int, headers: dict[str, str]) -> Response:
+        """Keep a 200 JSON response, stamped with the generation read before computing."""
+        if response.status_code != 200 or response.direct_passthrough:
+            response.headers["X-Cache"] = "BYPASS"
+            return response
+        body = response.get_data()
+        etag = make_etag(body)
+        entry = Entry(self.generation, self.owner, time.time(), ttl, etag, response.mimetype, body)
+        try:
+            self.manager.call("set", self.entry_key, entry.encode(), ttl)
+        except Bypass:
+            pass  # served from the database; the next request tries again
+        return _respond(body, etag, "MISS", headers, response.mimetype, None)
+
+    def release(self) -> None:
+        """Release the stampede lock if this request holds it."""
+        if self.lock_token is not None:
+            try:
+                self.manager.call("release", keys.lock_key(self.entry_key), self.lock_token)
+            except Bypass:
+                pass  # the lock expires by itself
+
+
+def _validated_query(schema: Schema | None) -> dict | None:
+    """Allow-listed, normalized query args; None when invalid (the view answers 422)."""
+    if schema is None:
+        return {}
+    try:
+        return schema.load(request.args, unknown="exclude")
+    except ValidationError:
+        return None
+
+
+def _vary_values(vary_headers: tuple[str, ...]) -> dict[str, str]:
+    return {name: request.headers.get(name, "") for name in vary_headers}
+
+
+def _cache_headers(visibility: str, ttl: int, per_user: bool, vary: tuple[str, ...]) -> dict:
+    headers = {"Cache-Control": f"{visibility}, max-age={ttl}"}
+    varies = (["Authorization"] if per_user else []) + [h.title() for h in vary]
+    if varies:
+        headers["Vary"] = ", ".join(varies)
+    return headers
+
+
+def _respond(body: bytes, etag: str, state: str, headers: dict, mimetype: str, age: int | None):
+    """A cached or freshly computed 200, or 304 when the client's ETag matches."""
+    not_modified = request.if_none_match.contains_weak(etag.strip('"'))
+    response = current_app.response_class(
+        b"" if not_modified else body, status=304 if not_modified else 200, mimetype=mimetype
+    )
+    response.headers.update(headers)
+    response.headers["ETag"] = etag
+    response.headers["X-Cache"] = state
+    if age is not None:
+        response.headers["Age"] = str(age)
+    return response
+
+
+def _bypass(result: Any, manager: CacheManager, namespace: str, headers: dict) -> Response:
+    """Serve straight from the database, marked BYPASS (cache disabled or unreachable)."""
+    response = current_app.make_response(result)
+    if manager.enabled:
+        manager.count(namespace, "bypasses")
+    if response.status_code == 200 and not response.direct_passthrough:
+        return _respond(response.get_data(), make_etag(response.get_data()), "BYPASS", headers,
+                        response.mimetype, None)
+    response.headers["X-Cache"] = "BYPASS"
+    return response

@@ -1,0 +1,71 @@
+"""Cache entries: a JSON metadata line, a newline, then the response body bytes (no pickle)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A stored 200 response and what it was computed under."""
+
+    generation: str | None
+    owner: int | None
+    cached_at: float
+    ttl: int
+    etag: str
+    content_type: str
+    body: bytes
+
+    def encode(self) -> bytes:
+        """Serialize as ``<json meta>\\n<body>``."""
+        meta = {
+            "v": FORMAT_VERSION,
+            "gen": self.generation,
+            "owner": self.owner,
+            "cached_at": self.cached_at,
+            "ttl": self.ttl,
+            "status": 200,
+            "etag": self.etag,
+            "headers": {"Content-Type": self.content_type},
+        }
+        return json.dumps(meta, separators=(",", ":")).encode() + b"\n" + self.body
+
+    @property
+    def age(self) -> int:
+        """Whole seconds since the entry was computed."""
+        return max(0, int(time.time() - self.cached_at))
+
+
+def decode(raw: bytes | None) -> Entry | None:
+    """Parse a stored entry; anything unexpected is treated as absent."""
+    if not raw:
+        return None
+    head, sep, body = raw.partition(b"\n")
+    if not sep:
+        return None
+    try:
+        meta = json.loads(head)
+        if meta.get("v") != FORMAT_VERSION or meta.get("status") != 200:
+            return None
+        return Entry(
+            generation=meta["gen"],
+            owner=meta["owner"],
+            cached_at=float(meta["cached_at"]),
+            ttl=int(meta["ttl"]),
+            etag=str(meta["etag"]),
+            content_type=str(meta["headers"]["Content-Type"]),
+            body=body,
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def make_etag(body: bytes) -> str:
+    """A strong validator for ``body``."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'

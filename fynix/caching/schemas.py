@@ -1,0 +1,82 @@
+"""Schemas of the cache-management endpoints."""
+
+from marshmallow import Schema, fields, validate
+
+
+class CacheHealthSchema(Schema):
+    """Answer of GET /cache/health."""
+
+    status = fields.String(required=True, validate=validate.OneOf(["ok", "degraded", "down"]))
+    backend = fields.String(required=True)
+    latency_ms = fields.Float(allow_none=True, required=True)
+    breaker = fields.String()
+
+
+class NamespaceStatsSchema(Schema):
+    """Counters of one namespace."""
+
+    hits = fields.Integer(required=True)
+    misses = fields.Integer(required=True)
+    bypasses = fields.Integer(required=True)
+    errors = fields.Integer(required=True)
+    hit_ratio = fields.Float(allow_none=True, required=True)
+    target_hit_ratio = fields.Float(allow_none=True, required=True)
+    keys = fields.Integer(allow_none=True, required=True)
+    memory_bytes = fields.Integer(allow_none=True, required=True)
+    ttl = fields.Integer(required=True)
+
+
+class TotalsSchema(Schema):
+    """Counters summed over namespaces."""
+
+    hits = fields.Integer(required=True)
+    misses = fields.Integer(required=True)
+    bypasses = fields.Integer(required=True)
+    errors = fields.Integer(required=True)
+    hit_ratio = fields.Float(allow_none=True, required=True)
+
+
+class RedisStateSchema(Schema):
+    """Backend status and memory."""
+
+    status = fields.String(required=True)
+    backend = fields.String(required=True)
+    latency_ms = fields.Float(allow_none=True, required=True)
+    used_memory_bytes = fields.Integer(allow_none=True, required=True)
+
+
+class BreakerSchema(Schema):
+    """Circuit breaker of the answering process."""
+
+    state = fields.String(required=True)
+    failures = fields.Integer(required=True)
+    pending_invalidations = fields.Integer(required=True)
+
+
+class CacheStatsSchema(Schema):
+    """Answer of GET /cache/stats."""
+
+    namespaces = fields.Dict(
+        keys=fields.String(), values=fields.Nested(NamespaceStatsSchema), required=True
+    )
+    totals = fields.Nested(TotalsSchema, required=True)
+    redis = fields.Nested(RedisStateSchema, required=True)
+    breaker = fields.Nested(BreakerSchema, required=True)
+
+
+class DeletedSchema(Schema):
+    """How many keys were deleted."""
+
+    deleted = fields.Integer(required=True)
+
+
+class WarmedSchema(Schema):
+    """How many entries were warmed."""
+
+    warmed = fields.Integer(required=True)
+
+
+class WarmArgsSchema(Schema):
+    """Optional ?users=N: how many recently active users to warm."""
+
+    users = fields.Integer(validate=validate.Range(min=0, max=10_000))
