@@ -1,0 +1,102 @@
+"""Market rules: reading quotes and writing them (one from the API, many from the CLI)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from fynix.caching import events
+from fynix.common.clock import utcnow
+from fynix.common.fields import SYMBOL_RE
+from fynix.errors import APIError, NotFound
+from fynix.extensions import db
+from fynix.market.models import Quote
+from fynix.market.schemas import QuoteRowSchema
+
+# Rows per INSERT statement: 4 bound values each stays far below SQLite's variable limit.
+UPSERT_CHUNK = 500
+
+
+def normalize_symbol(symbol: str) -> str | None:
+    """The upper-case form of ``symbol``, or None when it cannot be a symbol."""
+    normalized = symbol.strip().upper()
+    return normalized if SYMBOL_RE.match(normalized) else None
+
+
+def get_quote(symbol: str) -> Quote:
+    """The quote of ``symbol`` (any case); 404 when unknown or not a valid symbol."""
+    normalized = normalize_symbol(symbol)
+    quote = db.session.get(Quote, normalized) if normalized else None
+    if quote is None:
+        raise NotFound(f"No quote for {normalized}." if normalized else "No such symbol.")
+    return quote
+
+
+def get_quotes(symbols: list[str]) -> dict:
+    """Known quotes of ``symbols`` in the requested order, plus the missing symbols."""
+    found = {
+        quote.symbol: quote
+        for quote in db.session.scalars(select(Quote).where(Quote.symbol.in_(symbols)))
+    }
+    return {
+        "items": [found[symbol] for symbol in symbols if symbol in found],
+        "missing": [symbol for symbol in symbols if symbol not in found],
+    }
+
+
+def get_market_overview() -> dict:
+    """Every symbol with its last price, ordered by symbol."""
+    quotes = list(db.session.scalars(select(Quote).order_by(Quote.symbol)))
+    return {"items": quotes, "count": len(quotes), "as_of": utcnow()}
+
+
+def put_quote(symbol: str, data: dict) -> tuple[Quote, bool]:
+    """Create or replace the quote of ``symbol``; returns (quote, created).
+
+    An invalid symbol is 422 here (it is input to store), whereas reading one is 404.
+    """
+    normalized = normalize_symbol(symbol)
+    if normalized is None:
+        raise APIError(
+            "The request has invalid fields.", 422, errors={"symbol": ["Not a valid symbol."]}
+        )
+    created = db.session.get(Quote, normalized) is None
+    _upsert([{"symbol": normalized, "price": data["price"], "currency": data["currency"]}])
+    db.session.commit()
+    events.quotes_changed([normalized])
+    return db.session.get(Quote, normalized), created
+
+
+def upsert_quotes(rows: list[dict]) -> int:
+    """Write many quotes ``{symbol, price, currency?}`` in one transaction.
+
+    Rows are validated like the API's input (marshmallow.ValidationError on bad rows,
+    nothing written); a symbol given twice keeps its last row. Returns the number of
+    symbols written.
+    """
+    loaded = QuoteRowSchema(many=True).load(rows)
+    latest = {row["symbol"]: row for row in loaded}
+    if not latest:
+        return 0
+    _upsert(list(latest.values()))
+    db.session.commit()
+    events.quotes_changed(list(latest))
+    return len(latest)
+
+
+def _upsert(rows: list[dict]) -> None:
+    """INSERT ... ON CONFLICT (symbol) DO UPDATE, so concurrent writers never collide."""
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    now = utcnow()
+    values = [{**row, "updated_at": now} for row in rows]
+    for start in range(0, len(values), UPSERT_CHUNK):
+        statement = insert(Quote).values(values[start : start + UPSERT_CHUNK])
+        statement = statement.on_conflict_do_update(
+            index_elements=[Quote.symbol],
+            set_={
+                "price": statement.excluded.price,
+                "currency": statement.excluded.currency,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+        db.session.execute(statement)
