@@ -94,7 +94,9 @@ def _empty_tables(app) -> None:
         db.session.remove()
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
-                connection.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+                connection.execute(
+                    sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+                )
             else:
                 for table in TABLES:
                     connection.execute(sa.text(f"DELETE FROM {table}"))
@@ -163,3 +165,56 @@ def postgres_url() -> str:
     if not url:
         unavailable("TEST_POSTGRES_URL is not set: PostgreSQL tests need a server")
     return url
+
+
+@pytest.fixture
+def redis_client(redis_server):
+    """A raw redis-py client on the test Redis (for inspecting keys and TTLs)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def redis_auth(redis_app) -> AuthActions:
+    """AuthActions bound to a client of ``redis_app``."""
+    return AuthActions(redis_app.test_client())
+
+
+class Counter:
+    """How many SQL statements / Redis round trips the current thread made."""
+
+    def __init__(self) -> None:
+        self.sql = 0
+        self.redis = 0
+
+
+@pytest.fixture
+def io_counter(monkeypatch):
+    """Count SQL statements (any engine) and Redis round trips made by this thread."""
+    import threading
+
+    import redis.connection
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    counter = Counter()
+    me = threading.get_ident()
+
+    def on_sql(*_args, **_kwargs):
+        if threading.get_ident() == me:
+            counter.sql += 1
+
+    original_send = redis.connection.AbstractConnection.send_packed_command
+
+    def counting_send(self, command, check_health=True):
+        if threading.get_ident() == me:
+            counter.redis += 1
+        return original_send(self, command, check_health)
+
+    event.listen(Engine, "before_cursor_execute", on_sql)
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting_send)
+    yield counter
+    event.remove(Engine, "before_cursor_execute", on_sql)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -60,10 +61,8 @@ class RedisProcess:
     def stop(self) -> None:
         """Terminate the server (resuming it first if it was SIGSTOPped)."""
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.process.pid, signal.SIGCONT)
-            except ProcessLookupError:
-                pass
             self.process.terminate()
             try:
                 self.process.wait(timeout=5)
@@ -90,11 +89,16 @@ def start_redis(port: int | None = None, extra: list[str] | None = None) -> Redi
     workdir = tempfile.mkdtemp(prefix="fynix-redis-")
     args = [
         binary,
-        "--bind", "127.0.0.1",
-        "--port", str(port),
-        "--save", "",
-        "--appendonly", "no",
-        "--dir", workdir,
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        workdir,
         *(extra or []),
     ]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

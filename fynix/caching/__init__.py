@@ -6,7 +6,7 @@ counts. Services say what changed through ``fynix.caching.events``.
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 
 from fynix.caching.manager import CacheManager, build_store, get_manager
 
@@ -22,7 +22,7 @@ def init_cache(app: Flask) -> None:
         _warn_if_multi_worker_simple_cache(app, manager)
 
 
-def _invalidate_after_mutation(response):
+def _invalidate_after_mutation(response: Response) -> Response:
     """A successful API write bumps the writer's generations of that blueprint's namespaces.
 
     Services already declare precise dependencies through ``events``; this catches a
@@ -39,7 +39,9 @@ def _invalidate_after_mutation(response):
         manager = get_manager()
         done = g.get("cache_bumped", set())
         gen_keys = [
-            keys.gen_key(manager.prefix, ns, keys.scope_of(user_id if NAMESPACES[ns].per_user else None))
+            keys.gen_key(
+                manager.prefix, ns, keys.scope_of(user_id if NAMESPACES[ns].per_user else None)
+            )
             for ns in namespaces
             if user_id is not None or not NAMESPACES[ns].per_user
         ]

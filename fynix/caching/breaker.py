@@ -30,7 +30,7 @@ class CircuitBreaker:
 
     @property
     def state(self) -> str:
-        """"closed", "open" or "half-open"."""
+        """ "closed", "open" or "half-open"."""
         if self.opened_at is None:
             return "closed"
         if time.monotonic() - self.opened_at >= self.cooldown:

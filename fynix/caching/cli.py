@@ -8,8 +8,12 @@ from flask.cli import with_appcontext
 
 
 @click.command("cache-warm")
-@click.option("--users", type=click.IntRange(0, 100_000), default=None,
-              help="How many recently active users to warm (default: CACHE_WARM_USERS).")
+@click.option(
+    "--users",
+    type=click.IntRange(0, 100_000),
+    default=None,
+    help="How many recently active users to warm (default: CACHE_WARM_USERS).",
+)
 @with_appcontext
 def cache_warm_command(users: int | None) -> None:
     """Pre-populate public data, quotes and recently active users' summaries and counts."""

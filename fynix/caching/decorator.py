@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from functools import wraps
 from typing import Any
 
@@ -86,7 +87,9 @@ def redis_cache(
 class _Lookup:
     """One request's conversation with the store about one entry."""
 
-    def __init__(self, manager: CacheManager, namespace: str, gen_key: str, entry_key: str, owner):
+    def __init__(
+        self, manager: CacheManager, namespace: str, gen_key: str, entry_key: str, owner: int | None
+    ):
         self.manager = manager
         self.namespace = namespace
         self.gen_key = gen_key
@@ -130,19 +133,15 @@ class _Lookup:
         body = response.get_data()
         etag = make_etag(body)
         entry = Entry(self.generation, self.owner, time.time(), ttl, etag, response.mimetype, body)
-        try:
+        with suppress(Bypass):  # still served; the next request tries to store again
             self.manager.call("set", self.entry_key, entry.encode(), ttl)
-        except Bypass:
-            pass  # served from the database; the next request tries again
         return _respond(body, etag, "MISS", headers, response.mimetype, None)
 
     def release(self) -> None:
         """Release the stampede lock if this request holds it."""
         if self.lock_token is not None:
-            try:
+            with suppress(Bypass):  # otherwise the lock expires by itself
                 self.manager.call("release", keys.lock_key(self.entry_key), self.lock_token)
-            except Bypass:
-                pass  # the lock expires by itself
 
 
 def _validated_query(schema: Schema | None) -> dict | None:
@@ -187,7 +186,13 @@ def _bypass(result: Any, manager: CacheManager, namespace: str, headers: dict) -
     if manager.enabled:
         manager.count(namespace, "bypasses")
     if response.status_code == 200 and not response.direct_passthrough:
-        return _respond(response.get_data(), make_etag(response.get_data()), "BYPASS", headers,
-                        response.mimetype, None)
+        return _respond(
+            response.get_data(),
+            make_etag(response.get_data()),
+            "BYPASS",
+            headers,
+            response.mimetype,
+            None,
+        )
     response.headers["X-Cache"] = "BYPASS"
     return response

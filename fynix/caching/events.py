@@ -1,10 +1,10 @@
 """What changed, said by services after a commit; the dependency rules live here, once.
 
-    positions of U changed  -> portfolio(U), ai(U)   (assistant answers read the portfolio)
-    quotes of S changed     -> market, public, and "positions changed" for every holder of S
-    notifications of U      -> notifications(U)
-    AI interactions of U    -> ai(U)
-    profile of U            -> user(U)
+positions of U changed  -> portfolio(U), ai(U)   (assistant answers read the portfolio)
+quotes of S changed     -> market, public, and "positions changed" for every holder of S
+notifications of U      -> notifications(U)
+AI interactions of U    -> ai(U)
+profile of U            -> user(U)
 """
 
 from __future__ import annotations

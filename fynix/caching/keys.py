@@ -47,13 +47,18 @@ def stats_key(prefix: str) -> str:
     return f"{prefix}:stats"
 
 
-def request_digest(view_args: dict[str, Any], query: dict[str, Any], headers: dict[str, str]) -> str:
+def request_digest(
+    view_args: dict[str, Any], query: dict[str, Any], headers: dict[str, str]
+) -> str:
     """Stable digest of what varies a response besides user and endpoint.
 
     ``query`` holds only validated, allow-listed arguments, so junk parameters or
     another spelling of the same value cannot multiply entries.
     """
     canonical = json.dumps(
-        {"v": view_args, "q": query, "h": headers}, sort_keys=True, default=str, separators=(",", ":")
+        {"v": view_args, "q": query, "h": headers},
+        sort_keys=True,
+        default=str,
+        separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]

@@ -58,7 +58,9 @@ def get_stats() -> dict:
     manager = get_manager()
     manager.flush_counts()
     try:
-        counters = manager.call("hgetall", keys.stats_key(manager.prefix)) if manager.enabled else {}
+        counters = (
+            manager.call("hgetall", keys.stats_key(manager.prefix)) if manager.enabled else {}
+        )
     except Bypass:
         counters = manager.local_counts()
     namespaces, totals = {}, dict.fromkeys(("hits", "misses", "bypasses", "errors"), 0)
@@ -78,11 +80,16 @@ def get_stats() -> dict:
             totals[kind] += row[kind]
     totals["errors"] += counters.get("_backend:errors", 0)
     totals["hit_ratio"] = _ratio(totals["hits"], totals["misses"])
-    return {"namespaces": namespaces, "totals": totals, "redis": _redis_state(), "breaker": {
-        "state": manager.breaker.state,
-        "failures": manager.breaker.failures,
-        "pending_invalidations": manager.pending_invalidations,
-    }}
+    return {
+        "namespaces": namespaces,
+        "totals": totals,
+        "redis": _redis_state(),
+        "breaker": {
+            "state": manager.breaker.state,
+            "failures": manager.breaker.failures,
+            "pending_invalidations": manager.pending_invalidations,
+        },
+    }
 
 
 def _redis_state() -> dict:

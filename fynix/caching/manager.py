@@ -57,12 +57,18 @@ class CacheManager:
 
     # -- guarded calls ---------------------------------------------------------------
     def call(self, operation: str, *args: Any, **kwargs: Any) -> Any:
-        """Run ``store.<operation>`` unless the breaker is open; failures become Bypass."""
+        """Run ``store.<operation>`` unless the breaker is open; failures become Bypass.
+
+        Invalidations lost during an outage are replayed before anything else is
+        read, so a Redis that resumes with old entries cannot serve them.
+        """
         if not self.enabled:
             raise Bypass("cache disabled")
         if not self.breaker.allow():
             raise Bypass("circuit open")
         try:
+            if self._pending:
+                self._replay_pending()
             result = getattr(self.store, operation)(*args, **kwargs)
         except StoreError as exc:
             self.breaker.record_failure(exc)
@@ -70,9 +76,6 @@ class CacheManager:
             raise Bypass(str(exc)) from exc
         if self.breaker.record_success():
             log.warning("cache backend reachable again")
-            self._replay_pending()
-        elif self._pending:
-            self._replay_pending()
         return result
 
     def distrust_before(self) -> float | None:
@@ -96,21 +99,25 @@ class CacheManager:
                     self._pending.update(gen_keys)
 
     def _replay_pending(self) -> None:
+        """Bump every generation whose invalidation was lost; StoreError if Redis still fails."""
         with self._pending_lock:
             pending, self._pending = self._pending, set()
-        if not pending:
-            return
         try:
             if "*" in pending:
-                from fynix.caching.manage import clear_all
-
-                clear_all()
+                self._delete_all_entries()
             else:
-                self.store.set_many(dict.fromkeys(pending, uuid.uuid4().hex[:16].encode()), self.gen_ttl)
-            log.warning("replayed %d lost cache invalidations", len(pending))
+                token = uuid.uuid4().hex[:16].encode()
+                self.store.set_many(dict.fromkeys(pending, token), self.gen_ttl)
         except StoreError:
             with self._pending_lock:
                 self._pending |= pending
+            raise
+        log.warning("replayed %d lost cache invalidations", len(pending))
+
+    def _delete_all_entries(self) -> None:
+        found = [k for k in self.store.scan(f"{self.prefix}:*") if not k.endswith(b":stats")]
+        for start in range(0, len(found), 500):
+            self.store.unlink(found[start : start + 500])
 
     @property
     def pending_invalidations(self) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 # Compare-and-delete: release a lock only if we still own it.
@@ -31,7 +31,7 @@ class RedisStore:
         self.cluster = backend == "RedisClusterCache"
         self._release = client.register_script(RELEASE_LOCK)
 
-    def _call(self, fn, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         import redis
 
         try:
@@ -49,6 +49,7 @@ class RedisStore:
 
     def set_many(self, mapping: dict[str, bytes], ttl: int) -> None:
         """SET several keys with expiry in one pipeline (no transaction across slots)."""
+
         def run() -> None:
             pipe = self.client.pipeline(transaction=False)
             for key, value in mapping.items():
@@ -67,6 +68,7 @@ class RedisStore:
 
     def hincrby_many(self, key: str, counts: dict[str, int], ttl: int) -> None:
         """Add ``counts`` to hash fields and refresh the hash's expiry."""
+
         def run() -> None:
             pipe = self.client.pipeline(transaction=False)
             for field, amount in counts.items():
@@ -118,6 +120,7 @@ class RedisStore:
 
     def memory_usage(self, keys: list[bytes]) -> int:
         """Approximate bytes used by ``keys``."""
+
         def run() -> int:
             pipe = self.client.pipeline(transaction=False)
             for key in keys:
@@ -191,7 +194,11 @@ class MemoryStore:
     def _live_keys(self) -> list[str]:
         # cachelib's SimpleCache keeps (expires, value) in _cache; expired ones are skipped.
         now = time.time()
-        return [k for k, (expires, _) in list(self.cache._cache.items()) if expires == 0 or expires > now]
+        return [
+            k
+            for k, (expires, _) in list(self.cache._cache.items())
+            if expires == 0 or expires > now
+        ]
 
     def scan(self, match: str, limit: int | None = None) -> Iterator[bytes]:
         """Keys matching the glob ``match``."""

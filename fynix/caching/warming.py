@@ -45,17 +45,23 @@ def warm_plan(limit_users: int) -> list[tuple[str, int | None]]:
     return plan
 
 
-def warm_cache(limit_users: int | None = None, progress: Callable[[int], None] | None = None) -> int:
+def warm_cache(
+    limit_users: int | None = None, progress: Callable[[int], None] | None = None
+) -> int:
     """Request every planned path; returns how many entries were computed and stored."""
     limit = current_app.config["CACHE_WARM_USERS"] if limit_users is None else limit_users
     plan = warm_plan(max(0, int(limit)))
-    client = current_app.test_client()
+    app = current_app._get_current_object()
+    client = app.test_client()
     warmed = 0
     for path, user_id in plan:
         headers = {}
         if user_id is not None:
             headers["Authorization"] = f"Bearer {issue_token(user_id)[0]}"
-        response = client.get(path, headers=headers)
+        # A fresh app context per request: a nested request would otherwise share
+        # the caller's `g` (and with it the caller's identity).
+        with app.app_context():
+            response = client.get(path, headers=headers)
         if response.status_code == 200 and response.headers.get("X-Cache") == "MISS":
             warmed += 1
         if progress is not None:

@@ -1,0 +1,124 @@
+"""Stampede protection and user isolation under concurrency and randomized parameters."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytestmark = pytest.mark.redis
+
+
+def test_fifty_concurrent_cold_requests_compute_once(redis_auth, monkeypatch):
+    _, headers = redis_auth.new_user()
+    client = redis_auth.client
+    for symbol in ("AAPL", "MSFT", "NVDA"):
+        client.post(
+            "/api/portfolio/positions",
+            json={"symbol": symbol, "quantity": "3", "average_cost": "10"},
+            headers=headers,
+        )
+    app = client.application
+    import fynix.portfolio.services as services
+
+    computations = []
+    original = services.get_summary
+
+    def counted(user_id):
+        computations.append(user_id)
+        return original(user_id)
+
+    monkeypatch.setattr(services, "get_summary", counted)
+    barrier = threading.Barrier(50)
+    responses = []
+
+    def read():
+        local = app.test_client()
+        barrier.wait()
+        responses.append(local.get("/api/portfolio/summary", headers=headers))
+
+    threads = [threading.Thread(target=read) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(responses) == 50
+    assert {r.status_code for r in responses} == {200}
+    assert len(computations) == 1
+    assert sorted(r.headers["X-Cache"] for r in responses).count("MISS") == 1
+    assert len({r.get_data() for r in responses}) == 1
+
+
+QUERY_VALUES = st.one_of(
+    st.integers(min_value=-3, max_value=200).map(str),
+    st.sampled_from(["", "AAPL", "MSFT", "aapl", "x' OR 1=1--", "%", "true", "1e3"]),
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["page", "per_page", "symbol", "unread", "type", "junk"]),
+        QUERY_VALUES,
+        max_size=4,
+    ),
+    path=st.sampled_from(
+        [
+            "/api/portfolio/positions",
+            "/api/portfolio/summary",
+            "/api/notifications",
+            "/api/notifications/unread-count",
+            "/api/ai/threads",
+            "/api/users/me",
+        ]
+    ),
+    alice_first=st.booleans(),
+)
+def test_two_users_never_see_each_others_data(two_users, params, path, alice_first):
+    client, users = two_users
+    order = ["alice", "bob"] if alice_first else ["bob", "alice"]
+    for name in order * 2:
+        user = users[name]
+        response = client.get(path, query_string=params, headers=user["headers"])
+        assert response.status_code in {200, 422}
+        if response.status_code == 200:
+            text = response.get_data(as_text=True)
+            other = users["bob" if name == "alice" else "alice"]
+            assert other["marker"] not in text
+            assert other["username"] not in text
+            assert other["symbol"] not in text
+
+
+@pytest.fixture
+def two_users(redis_auth):
+    """Alice and Bob, each with data that names a marker only they own."""
+    client = redis_auth.client
+    _, admin = redis_auth.new_user(admin=True)
+    users = {}
+    for name, symbol in (("alice", "AAPL"), ("bob", "MSFT")):
+        user, headers = redis_auth.new_user(username=f"{name}{id(client) % 10000}")
+        marker = f"secret-{name}-marker"
+        client.post(
+            "/api/portfolio/positions",
+            json={"symbol": symbol, "quantity": "1", "average_cost": "1"},
+            headers=headers,
+        )
+        client.post(
+            "/api/notifications",
+            json={"user_id": user["id"], "type": "info", "title": marker, "body": marker},
+            headers=admin,
+        )
+        client.post("/api/ai/interactions", json={"prompt": marker}, headers=headers)
+        users[name] = {
+            "headers": headers,
+            "marker": marker,
+            "username": user["username"],
+            "symbol": symbol,
+        }
+    return client, users
