@@ -267,7 +267,7 @@ def test_get_patch_delete_own_position(client, auth):
     [
         ({"quantity": "0.00000001"}, {"quantity": "0.00000001", "average_cost": "150.25"}),
         ({"average_cost": "99.999999"}, {"quantity": "10.00", "average_cost": "99.999999"}),
-        ({"quantity": 2, "average_cost": "0"}, {"quantity": "2.00", "average_cost": "0"}),
+        ({"quantity": 2, "average_cost": "0"}, {"quantity": "2.00", "average_cost": "0.00"}),
     ],
 )
 def test_patch_changes_quantity_and_or_cost(client, auth, changes, expected):

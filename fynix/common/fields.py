@@ -56,18 +56,13 @@ class ExactDecimal(fields.Decimal):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
-        return format(decimal.Decimal(value).normalize(), "f") if value == 0 else _plain(value)
+        return plain_decimal(value)
 
 
-def _plain(value: decimal.Decimal) -> str:
-    """Render a decimal without exponent and without trailing zeros beyond 2 places."""
-    number = decimal.Decimal(value)
-    text = format(number, "f")
-    if "." in text:
-        text = text.rstrip("0")
-        whole, _, frac = text.partition(".")
-        text = f"{whole}.{frac.ljust(2, '0')}"
-    return text
+def plain_decimal(value: decimal.Decimal) -> str:
+    """Render without exponent, with at least 2 and no trailing-zero decimal places."""
+    whole, _, frac = format(decimal.Decimal(value), "f").partition(".")
+    return f"{whole}.{frac.rstrip('0').ljust(2, '0')}"
 
 
 def quantity_field(**kwargs: Any) -> ExactDecimal:
