@@ -7,6 +7,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections import Counter
 from typing import Any
 
@@ -155,16 +156,24 @@ class CacheManager:
         if self._flusher_pid == os.getpid() or not self.enabled:
             return
         self._flusher_pid = os.getpid()
-        thread = threading.Thread(target=self._flush_forever, name="fynix-cache-stats", daemon=True)
+        thread = threading.Thread(
+            target=_flush_forever, args=(weakref.ref(self),), name="fynix-cache-stats", daemon=True
+        )
         thread.start()
 
-    def _flush_forever(self) -> None:
-        while True:
-            time.sleep(STATS_FLUSH_SECONDS)
-            try:
-                self.flush_counts()
-            except Exception:  # never let the flusher die
-                log.exception("cache stats flush failed")
+
+def _flush_forever(manager_ref: weakref.ref) -> None:
+    """Flush counters every second until the manager (and its app) is gone."""
+    while True:
+        time.sleep(STATS_FLUSH_SECONDS)
+        manager = manager_ref()
+        if manager is None:
+            return
+        try:
+            manager.flush_counts()
+        except Exception:  # never let the flusher die
+            log.exception("cache stats flush failed")
+        del manager
 
 
 def build_store(app: Flask) -> Any | None:
