@@ -1,0 +1,1 @@
+"""Fynix benchmark harness: seed data, index, HTTP, workload and fault benchmarks, report."""
