@@ -1,0 +1,122 @@
+"""Bench-only app: Fynix plus the comparison endpoints the HTTP benchmark needs.
+
+``gunicorn 'bench.peer_app:build_app()'`` serves the whole Fynix app and, under /bench/:
+
+- ``/bench/peer/<name>``: the real view of <name> wrapped with plain Flask-Caching
+  ``@cache.cached`` (RedisCache, pickled responses) keyed per user: the peer (c);
+- ``/bench/ceiling/<name>``: the same bytes from memory, no cache, no database (d);
+- ``/bench/floor/<name>``: a bare view doing one MGET and returning the bytes (e).
+
+With BENCH_COUNT_SQL=1 every SQL statement touching portfolio_positions increments a
+counter in Redis (the stampede benchmark counts computations with it).
+Never part of the shipped application.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import redis
+import sqlalchemy as sa
+from flask import Blueprint, Flask, Response, current_app, request
+from flask_caching import Cache
+
+from fynix import create_app
+from fynix.auth.guard import bearer_user_id
+
+# name -> (path of the real endpoint, per-user?)
+ENDPOINTS = {
+    "summary": ("/api/portfolio/summary", True),
+    "notifications": ("/api/notifications", True),
+    "unread": ("/api/notifications/unread-count", True),
+    "public": ("/api/public/market-overview", False),
+}
+FLOOR_KEY = "fynixbench:floor:{name}"
+COUNTER_KEY = "fynixbench:count:positions"
+PEER_TTL = 300
+
+peer_cache = Cache()
+bench = Blueprint("bench", __name__, url_prefix="/bench")
+
+
+def _call_real_view(path: str):
+    """Dispatch to the real view of ``path`` inside the current request."""
+    adapter = current_app.url_map.bind("127.0.0.1")
+    endpoint, view_args = adapter.match(path, "GET")
+    return current_app.view_functions[endpoint](**view_args)
+
+
+def _make_peer(name: str, path: str, per_user: bool) -> Callable:
+    def cache_key(*args, **kwargs) -> str:
+        owner = bearer_user_id() if per_user else "public"
+        return f"{name}:{owner}:{request.query_string.decode()}"
+
+    @peer_cache.cached(timeout=PEER_TTL, make_cache_key=cache_key)
+    def peer():
+        return _call_real_view(path)
+
+    peer.__name__ = f"peer_{name}"
+    return peer
+
+
+PEERS = {name: _make_peer(name, path, per_user) for name, (path, per_user) in ENDPOINTS.items()}
+
+
+@bench.get("/peer/<name>")
+def peer_view(name: str):
+    """(c) The real view behind Flask-Caching's @cache.cached with a per-user key."""
+    return PEERS[name]()
+
+
+@bench.get("/ceiling/<name>")
+def ceiling_view(name: str):
+    """(d) The same bytes, no cache and no database: Flask and gunicorn alone."""
+    body, content_type = current_app.extensions["bench_payloads"][name]
+    return Response(body, content_type=content_type)
+
+
+@bench.get("/floor/<name>")
+def floor_view(name: str):
+    """(e) One Redis round trip (MGET) and the bytes: the floor of any Redis-backed hit."""
+    (body,) = current_app.extensions["bench_redis"].mget([FLOOR_KEY.format(name=name)])
+    return Response(body, content_type="application/json")
+
+
+def _load_payloads(path: str | None) -> dict[str, tuple[bytes, str]]:
+    if not path:
+        return {}
+    data = json.loads(Path(path).read_text())
+    return {name: (item["body"].encode(), item["content_type"]) for name, item in data.items()}
+
+
+def _count_positions_sql(client: redis.Redis) -> None:
+    def before_execute(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "portfolio_positions" in statement:
+            client.incr(COUNTER_KEY)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", before_execute)
+
+
+def build_app() -> Flask:
+    """The Fynix app from the environment, plus the /bench/ blueprint."""
+    application = create_app()
+    redis_url = os.environ.get("BENCH_REDIS_URL") or application.config["REDIS_URL"]
+    client = redis.Redis.from_url(redis_url)
+    peer_cache.init_app(
+        application,
+        config={
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": application.config["REDIS_URL"],
+            "CACHE_KEY_PREFIX": "fynixbench-peer:",
+            "CACHE_DEFAULT_TIMEOUT": PEER_TTL,
+        },
+    )
+    application.extensions["bench_redis"] = client
+    application.extensions["bench_payloads"] = _load_payloads(os.environ.get("BENCH_PAYLOADS"))
+    if os.environ.get("BENCH_COUNT_SQL") == "1":
+        _count_positions_sql(client)
+    application.register_blueprint(bench)
+    return application
