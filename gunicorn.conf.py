@@ -1,0 +1,78 @@
+"""Gunicorn settings for ``gunicorn wsgi:app`` (read from the repository root).
+
+Every setting that differs between machines comes from the environment:
+GUNICORN_BIND (default 127.0.0.1:8000), GUNICORN_WORKERS (default 2),
+GUNICORN_TIMEOUT (30 s), GUNICORN_GRACEFUL_TIMEOUT (30 s) and GUNICORN_CONTROL_SOCKET
+(default off: set it to 1 to manage the server with ``gunicornc``).
+Migrations are a release step (``flask --app wsgi db upgrade``), never run by workers.
+"""
+
+from __future__ import annotations
+
+import os
+
+from config import config_from_env, env_bool, env_int
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = env_int("GUNICORN_WORKERS", 2)
+threads = 1
+timeout = env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = 5
+# Each worker builds its own app: no connection pool or Redis socket is shared across fork.
+preload_app = False
+
+# The control socket (gunicornc) lives at one per-user path, so two servers on a host would
+# fight over it; it is opt-in.
+control_socket_disable = not env_bool("GUNICORN_CONTROL_SOCKET", False)
+
+# Both logs go to stderr; an access line is one JSON object carrying the request id.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"level": "INFO", "handlers": []},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["server"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
+    },
+    "handlers": {
+        "server": {
+            "class": "logging.StreamHandler",
+            "formatter": "server",
+            "stream": "ext://sys.stderr",
+        },
+        "access": {
+            "class": "logging.StreamHandler",
+            "formatter": "access",
+            "stream": "ext://sys.stderr",
+        },
+    },
+    "formatters": {
+        "server": {"format": "%(asctime)s [%(process)d] [%(levelname)s] %(message)s"},
+        "access": {"format": "%(message)s"},
+    },
+}
+access_log_format = (
+    '{"ts": "%(t)s", "logger": "gunicorn.access", "remote": "%(h)s", "method": "%(m)s", '
+    '"path": "%(U)s", "query": "%(q)s", "status": %(s)s, "bytes": "%(b)s", '
+    '"duration_ms": %(M)s, "request_id": "%({x-request-id}o)s", "user_agent": "%(a)s"}'
+)
+
+
+def uses_in_process_cache() -> bool:
+    """True when the app would cache in process memory: caching on and no Redis configured."""
+    settings = config_from_env()
+    redis = settings.REDIS_URL or settings.REDIS_CLUSTER_NODES or settings.REDIS_SENTINELS
+    return bool(settings.CACHE_ENABLED and not redis)
+
+
+def when_ready(server) -> None:  # noqa: ANN001 (gunicorn's Arbiter)
+    """Warn when several workers would each keep their own, mutually stale, cache."""
+    if server.cfg.workers > 1 and uses_in_process_cache():
+        server.log.warning(
+            "%d workers with the in-process cache: each worker caches on its own, so a write "
+            "served by one worker leaves stale entries in the others. Set REDIS_URL (or "
+            "REDIS_CLUSTER_NODES or REDIS_SENTINELS) for more than one worker, or run "
+            "GUNICORN_WORKERS=1.",
+            server.cfg.workers,
+        )

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Set up and run Fynix, or its checks, with nothing installed but Python 3.11+.
+
+    python3 scripts/dev.py run              # venv, deps, migrations, demo data, gunicorn
+    python3 scripts/dev.py test [ARGS...]   # venv, dev deps, ruff, pytest ARGS
+
+Standard library only: it runs before any dependency is installed. The virtualenv is
+.venv (FYNIX_VENV names another, e.g. CI's .venv-ci). Requirements are installed again
+only when a requirements file changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import secrets
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / os.environ.get("FYNIX_VENV", ".venv")
+BIN = VENV / "bin"
+HAS_ADMIN = (
+    "import sqlalchemy as sa\n"
+    "from wsgi import app\n"
+    "from fynix.extensions import db\n"
+    "from fynix.users.models import User\n"
+    "with app.app_context():\n"
+    "    print(db.session.scalar(sa.select(sa.exists().where(User.is_admin))))\n"
+)
+
+
+def say(message: str) -> None:
+    """Print a step of the script, visibly apart from the tools' own output."""
+    print(f"==> {message}", flush=True)
+
+
+def call(*args: str | Path, env: dict | None = None, capture: bool = False) -> str:
+    """Run a program from the repository root; exit with its status when it fails."""
+    result = subprocess.run(  # noqa: S603 (fixed programs from the venv, no shell)
+        [str(arg) for arg in args],
+        cwd=ROOT,
+        env=env or tool_env(),
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+        check=False,
+    )
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+    return result.stdout or ""
+
+
+def tool_env() -> dict:
+    """The environment with the virtualenv activated."""
+    env = dict(os.environ, VIRTUAL_ENV=str(VENV))
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def ensure_venv(requirements: str) -> None:
+    """Create the virtualenv if missing and install ``requirements`` if they changed."""
+    if not (BIN / "python").exists():
+        if importlib.util.find_spec("ensurepip") is None:
+            sys.exit(
+                "Python's venv support is missing. On Debian/Ubuntu run:\n"
+                "    sudo apt-get install python3-venv\n"
+                "then run this command again."
+            )
+        say(f"creating the virtualenv {VENV.relative_to(ROOT)}")
+        venv.create(VENV, with_pip=True)
+    stamp = BIN.parent / f".installed-{requirements}"
+    digest = requirements_digest(ROOT / requirements)
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    say(f"installing {requirements}")
+    call(
+        BIN / "python",
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "-q",
+        "-r",
+        requirements,
+    )
+    stamp.write_text(digest)
+
+
+def requirements_digest(path: Path) -> str:
+    """Hash of a requirements file and the files it includes with ``-r``."""
+    digest = hashlib.sha256()
+    for line in path.read_text().splitlines():
+        digest.update(line.encode())
+        if line.startswith("-r "):
+            digest.update(requirements_digest(path.parent / line[3:].strip()).encode())
+    return digest.hexdigest()
+
+
+def flask(*args: str, capture: bool = False) -> str:
+    """Run ``flask --app wsgi ARGS`` in the virtualenv."""
+    return call(BIN / "flask", "--app", "wsgi", *args, capture=capture)
+
+
+def ensure_admin() -> None:
+    """Create an admin with a random password when the database has none."""
+    if call(BIN / "python", "-c", HAS_ADMIN, capture=True).strip() == "True":
+        return
+    password = secrets.token_urlsafe(12)
+    say("creating an admin user")
+    flask(
+        "users",
+        "create-admin",
+        "--email",
+        "admin@example.com",
+        "--username",
+        "admin",
+        "--password",
+        password,
+    )
+    print(f"Admin login:  admin / {password}   (shown only once)")
+
+
+def run() -> None:
+    """Set everything up, then replace this process with gunicorn."""
+    ensure_venv("requirements.txt")
+    say("migrating the database (flask db upgrade)")
+    flask("db", "upgrade")
+    say("adding demo data if the database is empty")
+    flask("seed-demo", "--if-empty")
+    ensure_admin()
+    env = tool_env()
+    if not any(env.get(name) for name in ("REDIS_URL", "REDIS_CLUSTER_NODES", "REDIS_SENTINELS")):
+        env.setdefault("GUNICORN_WORKERS", "1")  # the in-process cache is per process
+    bind = env.setdefault("GUNICORN_BIND", "127.0.0.1:8000")
+    say(f"serving on http://{bind}  (Ctrl-C stops)")
+    print(f"    API docs:  http://{bind}/api/docs\n    health:    http://{bind}/healthz")
+    os.chdir(ROOT)
+    gunicorn = str(BIN / "gunicorn")
+    os.execve(gunicorn, [gunicorn, "--config", "gunicorn.conf.py", "wsgi:app"], env)  # noqa: S606
+
+
+def test(pytest_args: list[str]) -> None:
+    """Lint, check formatting, then replace this process with pytest."""
+    ensure_venv("requirements-dev.txt")
+    say("ruff check . && ruff format --check .")
+    call(BIN / "ruff", "check", ".")
+    call(BIN / "ruff", "format", "--check", ".")
+    say(f"python -m pytest {' '.join(pytest_args)}".rstrip())
+    os.chdir(ROOT)
+    python = str(BIN / "python")
+    os.execve(python, [python, "-m", "pytest", *pytest_args], tool_env())  # noqa: S606
+
+
+def main(argv: list[str]) -> None:
+    """Dispatch ``run`` or ``test``."""
+    if not argv or argv[0] not in {"run", "test"}:
+        sys.exit(__doc__)
+    if sys.version_info < (3, 11):  # noqa: UP036 (runs on the system Python)
+        sys.exit("Fynix needs Python 3.11 or newer.")
+    if argv[0] == "run":
+        run()
+    else:
+        test(argv[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
