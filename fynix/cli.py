@@ -9,6 +9,7 @@ import sys
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import sqlalchemy as sa
@@ -19,6 +20,9 @@ from marshmallow import ValidationError
 from fynix.common.clock import utcnow
 from fynix.extensions import db
 from fynix.models import AIInteraction, Notification, Position, Quote, User
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 market_cli = AppGroup("market", help="Manage market data.")
@@ -69,7 +73,7 @@ def _count_users() -> int:
         ) from None
 
 
-def _progress(items: list, label: str) -> click.progressbar:
+def _progress(items: list, label: str) -> ProgressBar:
     """A progress bar on stderr; off a terminal click prints the label only."""
     return click.progressbar(items, label=label, file=sys.stderr)
 
