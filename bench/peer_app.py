@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -83,6 +84,13 @@ def floor_view(name: str):
     """(e) One Redis round trip (MGET) and the bytes: the floor of any Redis-backed hit."""
     (body,) = current_app.extensions["bench_redis"].mget([FLOOR_KEY.format(name=name)])
     return Response(body, content_type="application/json")
+
+
+@bench.get("/pid")
+def pid_view():
+    """The worker's process id, after a short nap, so concurrent calls reach every worker."""
+    time.sleep(0.05)
+    return {"pid": os.getpid()}
 
 
 def _load_payloads(path: str | None) -> dict[str, tuple[bytes, str]]:

@@ -47,7 +47,8 @@ class Journal:
 
     reads: list[tuple] = field(default_factory=list)  # (key, t0, t1, value, op, x_cache)
     writes: dict[tuple, list[tuple]] = field(default_factory=lambda: defaultdict(list))
-    cache: list[tuple[int, str, str]] = field(default_factory=list)  # (seq, namespace, X-Cache)
+    # (seq, namespace, X-Cache, (path, owner)): the last item names the cache entry
+    cache: list[tuple] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -137,7 +138,8 @@ class Runner:
             if key[0] != "price" or key[1] in self.hot
         ]
         with self.journal.lock:
-            self.journal.cache.append((op.seq, namespace, x_cache))
+            owner = None if namespace in {"public", "market"} else op.user
+            self.journal.cache.append((op.seq, namespace, x_cache, (path, owner)))
             for key, value in observed:
                 self.journal.reads.append((key, t0, t1, value, op.kind, x_cache))
 
@@ -196,18 +198,29 @@ def _normal(value: object) -> object:
     return value
 
 
-def hit_ratios(cache: list[tuple[int, str, str]], since: int = 0) -> dict[str, dict]:
-    """Per namespace: hits, misses, bypasses and hit ratio of reads with seq >= since."""
+def hit_ratios(cache: list[tuple], since: int = 0) -> dict[str, dict]:
+    """Per namespace: hits, misses, bypasses, hit ratio of reads with seq >= since, and the
+    best ratio a cold cache allows (every distinct entry's first read must miss)."""
     counts: dict[str, Counter] = defaultdict(Counter)
-    for seq, namespace, x_cache in cache:
+    entries: dict[str, set] = defaultdict(set)
+    first_seen: dict[tuple, int] = {}
+    for seq, namespace, x_cache, entry in cache:
+        first_seen.setdefault((namespace, entry), seq)
         if seq >= since:
             counts[namespace][x_cache] += 1
+            if first_seen[(namespace, entry)] >= since:
+                entries[namespace].add(entry)
     table = {}
     for namespace, c in sorted(counts.items()):
         looked_up = c["HIT"] + c["MISS"]
-        table[namespace] = {"hits": c["HIT"], "misses": c["MISS"], "bypass": c["BYPASS"],
-                            "hit_ratio": c["HIT"] / looked_up if looked_up else None,
-                            "target": TARGETS.get(namespace)}  # fmt: skip
+        table[namespace] = {
+            "hits": c["HIT"],
+            "misses": c["MISS"],
+            "bypass": c["BYPASS"],
+            "hit_ratio": c["HIT"] / looked_up if looked_up else None,
+            "cold_ceiling": 1 - len(entries[namespace]) / looked_up if looked_up else None,
+            "target": TARGETS.get(namespace),
+        }
     return table
 
 
