@@ -55,6 +55,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """API blueprints through flask-smorest (documented); pages and probes through Flask."""
+    from fynix.admin import blp as admin_blp
     from fynix.ai.views import blp as ai_blp
     from fynix.auth.views import blp as auth_blp
     from fynix.caching.metrics import blp as metrics_blp
@@ -81,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_blp)
     app.register_blueprint(metrics_blp)
     app.register_blueprint(docs_assets_blp)
+    app.register_blueprint(admin_blp)
 
 
 def register_errorhandlers(app: Flask) -> None:

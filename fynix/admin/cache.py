@@ -1,0 +1,75 @@
+"""Cache page: warm, clear all, clear by pattern (preview first), TTLs in force."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+
+from fynix.admin import blp
+from fynix.admin.forms import ActionForm, PatternForm, WarmForm
+from fynix.caching import manage
+
+
+def _plural(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count == 1 else plural}"
+
+
+def render_cache_page(
+    pattern_form: PatternForm | None = None, preview: dict | None = None, status: int = 200
+):
+    """The cache page, optionally showing a pattern preview awaiting confirmation."""
+    stats = manage.get_stats()["namespaces"]
+    return render_template(
+        "admin/cache.html",
+        ttls=manage.ttl_table(),
+        keys={name: row.get("keys") for name, row in stats.items()},
+        warm_form=WarmForm(formdata=None),
+        clear_form=ActionForm(formdata=None),
+        pattern_form=pattern_form or PatternForm(formdata=None),
+        preview=preview,
+    ), status
+
+
+@blp.get("/cache")
+def show_cache():
+    """TTLs and key counts per namespace, with the cache actions."""
+    return render_cache_page()
+
+
+@blp.post("/cache/warm")
+def warm_cache():
+    """Pre-populate shared data and the most recently active users' entries."""
+    form = WarmForm()
+    if not form.validate_on_submit():
+        flash("The number of users must be between 0 and 100000.", "error")
+        return redirect(url_for("admin.show_cache"))
+    warmed = manage.warm(limit_users=form.users.data)
+    flash(f"Warmed {_plural(warmed, 'entry', 'entries')}.", "success")
+    return redirect(url_for("admin.show_cache"))
+
+
+@blp.post("/cache/clear")
+def clear_cache():
+    """Drop every entry of this application (nothing else in the Redis database)."""
+    if ActionForm().validate_on_submit():
+        deleted = manage.clear_all()
+        flash(f"Deleted {_plural(deleted, 'key', 'keys')}.", "success")
+    return redirect(url_for("admin.show_cache"))
+
+
+@blp.post("/cache/pattern")
+def clear_cache_pattern():
+    """First submit previews how many keys match; the confirmed submit deletes them."""
+    form = PatternForm()
+    if not form.validate_on_submit():
+        return render_cache_page(form, status=400)
+    pattern = form.pattern.data
+    try:
+        if form.confirm.data != "yes":
+            preview = {"pattern": pattern, "count": manage.count_pattern(pattern)}
+            return render_cache_page(form, preview)
+        deleted = manage.clear_pattern(pattern)
+    except ValueError as exc:
+        form.pattern.errors = [str(exc)]
+        return render_cache_page(form, status=400)
+    flash(f"Deleted {_plural(deleted, 'key', 'keys')} matching {pattern}.", "success")
+    return redirect(url_for("admin.show_cache"))
