@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -64,7 +64,9 @@ def _flatten(messages: dict) -> dict:
     return merged
 
 
-def error_response(status: int, message: str, errors: dict | None = None, headers=None):
+def error_response(
+    status: int, message: str, errors: dict | None = None, headers: dict | None = None
+) -> Response:
     """Build the envelope; the only place that shapes an error body."""
     from http import HTTPStatus
 
@@ -114,7 +116,9 @@ def handle_database_unavailable(exc: OperationalError):
     """The database went away: 503 with Retry-After, never a hang or a traceback."""
     db.session.rollback()
     log.error("database unavailable: %s", exc.__class__.__name__)
-    return error_response(503, "The database is unavailable; retry shortly.", None, {"Retry-After": "2"})
+    return error_response(
+        503, "The database is unavailable; retry shortly.", None, {"Retry-After": "2"}
+    )
 
 
 def handle_unexpected(exc: Exception):

@@ -7,7 +7,7 @@ import re
 import sys
 import uuid
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
@@ -48,7 +48,7 @@ def assign_request_id() -> None:
     g.request_id = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
 
 
-def echo_request_id(response):
+def echo_request_id(response: Response) -> Response:
     """Return the request id to the caller."""
     request_id = getattr(g, "request_id", None)
     if request_id:

@@ -12,7 +12,8 @@ def test_register_returns_user_without_password(auth):
     assert body["username"] == "alice"
     assert body["email"] == "alice@example.com"
     assert body["is_admin"] is False
-    assert "password" not in body and "password_hash" not in body
+    assert "password" not in body
+    assert "password_hash" not in body
 
 
 @pytest.mark.parametrize("field", ["email", "username"])
@@ -43,9 +44,7 @@ def test_register_validation_is_422_with_field(client, payload, field):
 
 
 def test_malformed_json_is_400(client):
-    response = client.post(
-        "/api/auth/register", data="{not json", content_type="application/json"
-    )
+    response = client.post("/api/auth/register", data="{not json", content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["message"]
 
@@ -77,7 +76,7 @@ def test_missing_or_bad_token_is_401(client, header):
 
 
 def test_expired_token_is_401(app_factory, auth):
-    user, headers = auth.new_user()
+    user, _ = auth.new_user()
     short = app_factory(ACCESS_TOKEN_TTL=-1)
     with short.test_request_context():
         from fynix.auth.tokens import issue_token

@@ -41,12 +41,6 @@ HEAVY_NOTIFICATIONS = 4_000
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-# SQLite (3.40) does not see that `email = ?` implies the partial index's `email IS NOT NULL`
-# when the column is declared NOT NULL, so login by email scans users; the query needs the
-# predicate spelled out (`User.email.is_not(None)`) to use idx_users_email. Reported.
-SQLITE_EMAIL = "SQLite cannot use the partial idx_users_email for `email = ?` on a NOT NULL column"
-
-
 def admin_statement(index: str) -> Callable[[], object]:
     """Run the admin page's equivalent statement for ``index``."""
     (statement,) = [query.statement for query in HOT_QUERIES if query.index == index]
@@ -204,9 +198,7 @@ def indexes_used(run: Callable[[], object]) -> set[str]:
 
 
 @pytest.mark.parametrize("index", list(CASES))
-def test_hot_query_uses_its_index(loaded_app, index, request):
-    if index == "idx_users_email" and db.engine.dialect.name == "sqlite":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=SQLITE_EMAIL))
+def test_hot_query_uses_its_index(loaded_app, index):
     assert index in indexes_used(CASES[index])
 
 

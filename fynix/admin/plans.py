@@ -13,6 +13,7 @@ from fynix.notifications.models import Notification
 from fynix.notifications.services import UNREAD
 from fynix.portfolio.models import Position
 from fynix.users.models import User
+from fynix.users.services import EMAIL_PRESENT
 
 # Sample values bound as literals: the plan depends on the query's shape, not on the values.
 USER_ID = 1
@@ -93,7 +94,7 @@ HOT_QUERIES: tuple[HotQuery, ...] = (
     ),
     HotQuery(
         "Login by email",
-        select(User).where(User.email == "admin@example.com"),
+        select(User).where(User.email == "admin@example.com", EMAIL_PRESENT),
         "idx_users_email",
     ),
     HotQuery(

@@ -8,7 +8,7 @@ from flask import current_app
 
 # Verifying against this keeps a failed login by an unknown name as slow as a
 # wrong password, so timing does not reveal which part was wrong.
-_DUMMY_PASSWORD = "fynix-dummy-password"
+_DUMMY_PASSWORD = "fynix-dummy-password"  # noqa: S105 (never a real credential)
 
 
 def _hasher() -> PasswordHasher:

@@ -41,9 +41,7 @@ class Page:
 
 def paginate(statement: Select, page: int, per_page: int, *, scalars: bool = True) -> Page:
     """Run ``statement`` for one page (ORM objects, or rows when ``scalars=False``)."""
-    total = db.session.scalar(
-        select(func.count()).select_from(statement.order_by(None).subquery())
-    )
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
     window = statement.limit(per_page).offset((page - 1) * per_page)
     result = db.session.execute(window)
     items = list(result.scalars() if scalars else result.all())

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy.engine import Dialect
 
 from fynix.common.clock import as_utc
 
@@ -13,10 +14,10 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Store aware datetimes converted to UTC."""
         return as_utc(value)
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Hand back aware UTC datetimes whatever the driver returned."""
         return as_utc(value)

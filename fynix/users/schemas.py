@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, post_load, validate, validates_schema, ValidationError
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from fynix.common.fields import UTCDateTimeField
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from fynix.auth.passwords import hash_password
@@ -11,11 +11,15 @@ from fynix.errors import Conflict
 from fynix.extensions import db
 from fynix.users.models import User
 
+# Spelled out so SQLite matches the partial index idx_users_email (it does not infer
+# "email IS NOT NULL" from "email = ?" on a NOT NULL column).
+EMAIL_PRESENT = User.email.is_not(None)
+
 
 def _check_free(email: str | None, username: str | None, exclude_id: int | None = None) -> None:
     conditions = []
     if email:
-        conditions.append(User.email == email)
+        conditions.append(and_(User.email == email, EMAIL_PRESENT))
     if username:
         conditions.append(User.username == username)
     if not conditions:
@@ -23,8 +27,9 @@ def _check_free(email: str | None, username: str | None, exclude_id: int | None 
     statement = select(User.email, User.username).where(or_(*conditions))
     if exclude_id is not None:
         statement = statement.where(User.id != exclude_id)
-    for taken_email, taken_username in db.session.execute(statement):
-        field = "email" if email and taken_email == email else "username"
+    taken = db.session.execute(statement).first()
+    if taken is not None:
+        field = "email" if email and taken.email == email else "username"
         raise Conflict(f"That {field} is already taken.", errors={field: ["Already taken."]})
 
 
@@ -46,8 +51,9 @@ def create_user(email: str, username: str, password: str, *, is_admin: bool = Fa
 def find_by_login(login: str) -> User | None:
     """The user whose email or username is ``login`` (case-insensitive input)."""
     value = login.strip().lower()
-    column = User.email if "@" in value else User.username
-    return db.session.scalar(select(User).where(column == value))
+    if "@" in value:
+        return db.session.scalar(select(User).where(User.email == value, EMAIL_PRESENT))
+    return db.session.scalar(select(User).where(User.username == value))
 
 
 def update_profile(user: User, changes: dict) -> User:
