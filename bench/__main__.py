@@ -43,7 +43,7 @@ def _steps(args: argparse.Namespace) -> dict[str, Callable[[], dict]]:
 
 def run_steps(args: argparse.Namespace, names: list[str]) -> list[str]:
     """Run the named steps, saving each result; returns the names of the failed ones."""
-    from bench.report import machine_info
+    from bench.machine import machine_info
 
     steps = _steps(args)
     failed = []

@@ -95,7 +95,7 @@ def _measure(server, raw: bytes, quick: bool) -> dict:
     first = fetch(server.base, raw)
     if first.status != 200:
         raise RuntimeError(f"warm-up answered {first.status}: {first.body[:300]!r}")
-    seconds, warmup = (0.5, 0.2) if quick else (4.0, 0.5)
+    seconds, warmup = (0.5, 0.2) if quick else (3.0, 0.5)
     summary = run_load(
         server.base, raw, concurrency=CONCURRENCY, seconds=seconds, warmup=warmup
     ).summary()

@@ -49,8 +49,25 @@ def http_note(ratio_name: str, result: dict) -> str:
     )
 
 
-def workload_note(row: dict) -> str:
+def workload_note(row: dict, namespace: str = "") -> str:
     """Why a namespace's hit ratio misses its target."""
+    repeat = row.get("repeat_misses") or 0
+    why_repeat = (
+        f" {repeat} of the misses were on entries read before: "
+        + (
+            "a quote write (PUT /api/market/quotes, 0.5% of requests, on the 20 most-held "
+            "symbols) invalidates the portfolio of every holder of that symbol, thousands of "
+            "users at a time, on top of the users' own position writes."
+            if namespace == "portfolio"
+            else "each write by a user bumps that user's whole namespace."
+        )
+        if repeat
+        else ""
+    )
+    return _workload_reason(row) + why_repeat
+
+
+def _workload_reason(row: dict) -> str:
     ceiling = row.get("cold_ceiling")
     if ceiling is not None and row["target"] is not None and ceiling < row["target"]:
         return (

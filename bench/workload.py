@@ -210,12 +210,15 @@ def hit_ratios(cache: list[tuple], since: int = 0) -> dict[str, dict]:
             counts[namespace][x_cache] += 1
             if first_seen[(namespace, entry)] >= since:
                 entries[namespace].add(entry)
+            elif x_cache == "MISS":
+                counts[namespace]["repeat_miss"] += 1
     table = {}
     for namespace, c in sorted(counts.items()):
         looked_up = c["HIT"] + c["MISS"]
         table[namespace] = {
             "hits": c["HIT"],
             "misses": c["MISS"],
+            "repeat_misses": c["repeat_miss"],
             "bypass": c["BYPASS"],
             "hit_ratio": c["HIT"] / looked_up if looked_up else None,
             "cold_ceiling": 1 - len(entries[namespace]) / looked_up if looked_up else None,
@@ -227,7 +230,7 @@ def hit_ratios(cache: list[tuple], since: int = 0) -> dict[str, dict]:
 def run_workload(pg_url: str, redis_url: str, scale: float, quick: bool = False) -> dict:
     """Run the workload against a fresh cache; returns ratios, stale reads and throughput."""
     context = load_context(pg_url)
-    count = 600 if quick else 12_000
+    count = 600 if quick else 4_000
     ops = plan_ops(scale, count, context["user_ids"])
     users = sorted({op.user for op in ops} | {context["admin_id"]})
     tokens = mint_tokens(pg_url, users)
