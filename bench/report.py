@@ -127,6 +127,16 @@ class Report:
             "## Machine",
             "",
         ]
+        load = machine["load_average"][0]
+        if load > machine["nproc"]:
+            head += [
+                f"> **Caution:** the machine was busy with other work during this run (1-minute "
+                f"load average {load} on {machine['nproc']} CPUs before, "
+                f"{after.get('load_average', ['-'])[0]} after): absolute req/s and latencies "
+                "are several times worse than on an idle box and ratios between variants are "
+                "compressed. Re-run `python -m bench all` on an idle machine for the real figures.",
+                "",
+            ]
         head += table(
             ["what", "value"],
             [

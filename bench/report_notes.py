@@ -26,19 +26,19 @@ QUERY_NOTES = {
 }
 
 
-def http_note(ratio_name: str, result: dict) -> str:
-    """Why (b) misses a throughput ratio, in the measured numbers."""
-    summary = result["figures"]["summary"]
+def http_note(ratio_name: str, result: dict, endpoint: str = "summary") -> str:
+    """Why (b) misses a throughput ratio, in the measured numbers of ``endpoint``."""
+    summary = result["figures"][endpoint]
     b, e, c = summary["b"], summary["e"], summary["c"]
     if ratio_name == "b/a":
         return (
-            f"uncached summary answers in {summary['a']['p50_ms']} ms (p50) at this scale; "
+            f"uncached {endpoint} answers in {summary['a']['p50_ms']} ms (p50) at this scale; "
             f"the cached one in {b['p50_ms']} ms."
         )
     if ratio_name == "b/e":
         extra = b["p50_ms"] - e["p50_ms"]
         return (
-            f"a hit costs {extra:.2f} ms more than the bare MGET at p50 on the summary: token "
+            f"a hit costs {extra:.2f} ms more than the bare MGET at p50 on {endpoint}: token "
             "verification, query validation, the generation check, ETag and headers and the "
             "stats counter all run in Python on a 2-core box shared with the load generator."
         )

@@ -61,13 +61,13 @@ def http_section(self: Report) -> None:
             f"{endpoint}: (b) >= 0.9x (e)",
             times(r["b/e"]),
             r["b/e"] >= 0.9,
-            http_note("b/e", result),
+            http_note("b/e", result, endpoint),
         )
         self.goal(
             f"{endpoint}: (b) >= 1.1x (c)",
             times(r["b/c"]),
             r["b/c"] >= 1.1,
-            http_note("b/c", result),
+            http_note("b/c", result, endpoint),
         )
     self.goal("summary: (b)/(d) (reported, no goal)", times(summary["b/d"]), None)
     self.chart(
