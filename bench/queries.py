@@ -61,7 +61,7 @@ QUERIES = [
              .where(Notification.user_id == p["user_id"], Notification.type == p["type"])
              .order_by(*NEWEST).limit(PAGE)),
     HotQuery("user by email", "idx_users_email",
-             lambda p: select(User).where(User.email == p["email"])),
+             lambda p: select(User).where(User.email == p["email"], User.email.is_not(None))),
     HotQuery("user by username", "idx_users_username",
              lambda p: select(User).where(User.username == p["username"])),
     HotQuery("positions of a user", "idx_portfolio_positions_user_symbol",

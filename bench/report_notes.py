@@ -4,12 +4,6 @@ from __future__ import annotations
 
 # (database or None for any, query, cohort) -> why it can fall short of 20x
 QUERY_NOTES = {
-    ("sqlite", "user by email", "heavy"): (
-        "SQLite (3.40) does not match the partial index `WHERE email IS NOT NULL` to "
-        "`email = ?` because the column is declared NOT NULL, so it scans users. Dropping the "
-        "redundant predicate from idx_users_email (migration 0002 and the model) fixes it."
-    ),
-    ("sqlite", "user by email", "median"): "same cause as for the heavy sample.",
     (None, "holders of a symbol", "heavy"): (
         "the most-held symbols are held by thousands of users (several % of all positions): "
         "the index still has to visit every holder, so no index can give 20x over a scan."
