@@ -44,6 +44,8 @@ class Config:
     # Redis / cache
     REDIS_URL = os.environ.get("REDIS_URL") or None
     REDIS_CLUSTER_NODES = os.environ.get("REDIS_CLUSTER_NODES") or None
+    REDIS_SENTINELS = os.environ.get("REDIS_SENTINELS") or None
+    REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "mymaster")
     CACHE_ENABLED = env_bool("CACHE_ENABLED", True)
     CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "fynix")
     REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.25)
@@ -114,6 +116,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
     REDIS_CLUSTER_NODES = None
+    REDIS_SENTINELS = None
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8192
     RATELIMIT_ENABLED = False

@@ -177,46 +177,64 @@ def _flush_forever(manager_ref: weakref.ref) -> None:
 
 
 def build_store(app: Flask) -> Any | None:
-    """Bind Flask-Caching's backend for this config and wrap it in a byte-level store."""
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
+    """Bind Flask-Caching's backend for this config and wrap it in a byte-level store.
 
+    Precedence: REDIS_CLUSTER_NODES, then REDIS_SENTINELS, then REDIS_URL, else in-process.
+    """
     from fynix.extensions import cache
 
     config = app.config
     if not config["CACHE_ENABLED"]:
         cache.init_app(app, config={"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True})
         return None
-    options = {
+    options = _redis_options(config)
+    if config.get("REDIS_CLUSTER_NODES"):
+        options.pop("max_connections")  # RedisCluster keeps one pool per node itself
+        backend = {
+            "CACHE_TYPE": "RedisClusterCache",
+            "CACHE_REDIS_CLUSTER": config["REDIS_CLUSTER_NODES"],
+        }
+    elif config.get("REDIS_SENTINELS"):
+        # sentinel_* options apply to the connections to the sentinels themselves.
+        options["sentinel_socket_timeout"] = options["socket_timeout"]
+        options["sentinel_socket_connect_timeout"] = options["socket_connect_timeout"]
+        backend = {
+            "CACHE_TYPE": "RedisSentinelCache",
+            "CACHE_REDIS_SENTINELS": parse_hostports(config["REDIS_SENTINELS"]),
+            "CACHE_REDIS_SENTINEL_MASTER": config["REDIS_SENTINEL_MASTER"],
+        }
+    elif config.get("REDIS_URL"):
+        backend = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": config["REDIS_URL"]}
+    else:
+        cache.init_app(app, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 100_000})
+        return MemoryStore(_backend(app))
+    cache.init_app(app, config={**backend, "CACHE_OPTIONS": options})
+    return RedisStore(_backend(app)._write_client, backend["CACHE_TYPE"])
+
+
+def _redis_options(config: Any) -> dict[str, Any]:
+    """Client options shared by every Redis topology: short timeouts, no retry storm."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return {
         "socket_timeout": config["REDIS_SOCKET_TIMEOUT"],
         "socket_connect_timeout": config["REDIS_CONNECT_TIMEOUT"],
         "retry": Retry(NoBackoff(), 0),  # fail fast: the breaker decides when to retry
         "max_connections": config["REDIS_MAX_CONNECTIONS"],
         "health_check_interval": 0,
     }
-    if config.get("REDIS_CLUSTER_NODES"):
-        options.pop("max_connections")
-        cache.init_app(
-            app,
-            config={
-                "CACHE_TYPE": "RedisClusterCache",
-                "CACHE_REDIS_CLUSTER": config["REDIS_CLUSTER_NODES"],
-                "CACHE_OPTIONS": {**options, "cluster_error_retry_attempts": 1},
-            },
-        )
-        return RedisStore(_backend(app)._write_client, "RedisClusterCache")
-    if config.get("REDIS_URL"):
-        cache.init_app(
-            app,
-            config={
-                "CACHE_TYPE": "RedisCache",
-                "CACHE_REDIS_URL": config["REDIS_URL"],
-                "CACHE_OPTIONS": options,
-            },
-        )
-        return RedisStore(_backend(app)._write_client, "RedisCache")
-    cache.init_app(app, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 100_000})
-    return MemoryStore(_backend(app))
+
+
+def parse_hostports(spec: str) -> list[tuple[str, int]]:
+    """``"host:port,host:port"`` -> ``[(host, port), ...]`` (REDIS_SENTINELS)."""
+    pairs = []
+    for item in spec.split(","):
+        host, _, port = item.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"expected host:port in {spec!r}, got {item.strip()!r}")
+        pairs.append((host, int(port)))
+    return pairs
 
 
 def _backend(app: Flask) -> Any:
