@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, Response, g, jsonify, request
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from fynix.extensions import db
@@ -130,8 +130,23 @@ def handle_unexpected(exc: Exception):
     return error_response(500, InternalServerError.description)
 
 
+def close_session_safely(_exc: BaseException | None) -> None:
+    """End the request's session even when its connection died under it.
+
+    Registered after Flask-SQLAlchemy's own teardown, so it runs first: a rollback on a
+    killed PostgreSQL connection raises outside every error handler, which gunicorn
+    would turn into an HTML 500 for a request whose write had already committed.
+    """
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        log.warning("database connection lost at teardown: %s", error.__class__.__name__)
+        db.session.remove()  # the pool discards the dead connection
+
+
 def register_error_handlers(app: Flask) -> None:
     """Attach the envelope to every error path of the app."""
+    app.teardown_appcontext(close_session_safely)
     app.register_error_handler(APIError, handle_api_error)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(HTTPException, handle_http_exception)

@@ -29,10 +29,12 @@ class Gunicorn:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
         payload = json.dumps(body).encode() if body is not None else None
         all_headers = {"Content-Type": "application/json", **(headers or {})}
-        connection.request(method, path, body=payload, headers=all_headers)
-        response = connection.getresponse()
-        data = response.read()
-        connection.close()
+        try:
+            connection.request(method, path, body=payload, headers=all_headers)
+            response = connection.getresponse()
+            data = response.read()
+        finally:
+            connection.close()
         return response.status, dict(response.getheaders()), data
 
     def json(self, method: str, path: str, body=None, headers=None) -> tuple[int, dict, dict]:

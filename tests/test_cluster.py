@@ -79,15 +79,6 @@ test_profile_change = invalidation.test_profile_change_refreshes_me
 test_slow_reader_race = invalidation.test_slow_reader_cannot_store_stale_result_after_a_write
 
 
-# Known defect, reported to the lead (fix belongs in fynix/caching/decorator.py): a request
-# that missed and takes the stampede lock just after the previous holder stored the entry
-# and released the lock computes again; re-reading the entry once after taking the lock
-# removes it. Frequent on the cluster (an extra hop per command widens the window).
-@pytest.mark.xfail(
-    raises=AssertionError,
-    reason="stampede lock taken after the holder released it: computes twice (decorator fix "
-    "pending: re-read the entry after acquiring the lock)",
-)
 def test_stampede_computes_once(redis_auth, monkeypatch):
     concurrency.test_fifty_concurrent_cold_requests_compute_once(redis_auth, monkeypatch)
 

@@ -116,7 +116,11 @@ class _Lookup:
         lock = keys.lock_key(self.entry_key)
         if self.manager.call("add", lock, token, self.manager.lock_ttl_ms):
             self.lock_token = token
-            return None
+            # The previous holder may have stored and released between our MGET and SET NX.
+            entry = self.fetch()
+            if entry is not None:
+                self.release()
+            return entry
         deadline = time.monotonic() + self.manager.lock_wait
         while time.monotonic() < deadline:
             time.sleep(LOCK_POLL_SECONDS)
@@ -140,8 +144,9 @@ class _Lookup:
     def release(self) -> None:
         """Release the stampede lock if this request holds it."""
         if self.lock_token is not None:
+            token, self.lock_token = self.lock_token, None
             with suppress(Bypass):  # otherwise the lock expires by itself
-                self.manager.call("release", keys.lock_key(self.entry_key), self.lock_token)
+                self.manager.call("release", keys.lock_key(self.entry_key), token)
 
 
 def _validated_query(schema: Schema | None) -> dict | None:
