@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 import jwt
 from flask import current_app
@@ -35,15 +37,30 @@ def issue_token(user_id: int) -> tuple[str, int]:
 
 
 def verify_token(token: str) -> TokenClaims | None:
-    """Return the claims of a valid, unexpired token, else None."""
+    """Return the claims of a valid, unexpired token, else None.
+
+    A token's signature is checked once per process and the verdict remembered for that
+    exact string (bounded LRU); expiry is checked on every call. This keeps a cache hit
+    cheap: PyJWT's full validation costs more than the hit's Redis round trip.
+    """
+    verified = _verify_signature(token, current_app.config["SECRET_KEY"])
+    if verified is None:
+        return None
+    user_id, expires_at = verified
+    return TokenClaims(user_id=user_id) if time.time() < expires_at else None
+
+
+@lru_cache(maxsize=8192)
+def _verify_signature(token: str, secret: str) -> tuple[int, float] | None:
+    """(user id, expiry timestamp) of a well-signed token, else None."""
     try:
         payload = jwt.decode(
             token,
-            current_app.config["SECRET_KEY"],
+            secret,
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
             options={"require": ["sub", "exp", "iat", "aud"]},
         )
-        return TokenClaims(user_id=int(payload["sub"]))
+        return int(payload["sub"]), float(payload["exp"])
     except (jwt.PyJWTError, ValueError, TypeError):
         return None

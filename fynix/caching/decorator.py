@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import suppress
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 
 from flask import Response, current_app, request
@@ -42,7 +42,7 @@ def redis_cache(
     """
     namespace = NAMESPACES[prefix]
     vary_headers = tuple(h.lower() for h in vary_on_headers)
-    query_schema = query() if query is not None else None
+    validated_query = _query_validator(query)
 
     def decorator(view: Callable) -> Callable:
         if invalidate_on_mutation:
@@ -54,7 +54,7 @@ def redis_cache(
             manager = get_manager()
             seconds = ttl if ttl is not None else manager.ttl_for(prefix, ttl_setting)
             headers = _cache_headers(namespace.visibility, seconds, vary_on_user, vary_headers)
-            args_key = _validated_query(query_schema)
+            args_key = validated_query(request.query_string)
             if args_key is None or request.method not in {"GET", "HEAD"}:
                 return _bypass(view(*args, **kwargs), manager, prefix, headers)
             scope = keys.scope_of(user_id if namespace.per_user else None)
@@ -149,14 +149,21 @@ class _Lookup:
                 self.manager.call("release", keys.lock_key(self.entry_key), token)
 
 
-def _validated_query(schema: Schema | None) -> dict | None:
-    """Allow-listed, normalized query args; None when invalid (the view answers 422)."""
-    if schema is None:
-        return {}
-    try:
-        return schema.load(request.args, unknown="exclude")
-    except ValidationError:
-        return None
+def _query_validator(schema_class: type[Schema] | None) -> Callable[[bytes], dict | None]:
+    """Raw query string -> allow-listed, normalized arguments (None when invalid: the view
+    answers 422). Remembered per query string, since the same few strings repeat."""
+    schema = schema_class() if schema_class is not None else None
+
+    @lru_cache(maxsize=1024)
+    def validate(query_string: bytes) -> dict | None:
+        if schema is None:
+            return {}
+        try:
+            return schema.load(request.args, unknown="exclude")
+        except ValidationError:
+            return None
+
+    return validate
 
 
 def _vary_values(vary_headers: tuple[str, ...]) -> dict[str, str]:
