@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 
 from config import Config, ProductionConfig, config_from_env
+from fynix.security import register_security
 
 
 def create_app(config_class: type[Config] | None = None, **overrides: Any) -> Flask:
@@ -24,6 +25,7 @@ def create_app(config_class: type[Config] | None = None, **overrides: Any) -> Fl
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_security(app)
     register_commands(app)
     return app
 

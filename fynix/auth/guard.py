@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from functools import wraps
+from http import HTTPStatus
 from typing import Any
 
 from flask import g, request
@@ -42,6 +44,21 @@ def current_user() -> User:
     return g.user
 
 
+def _document(wrapper: Callable, *statuses: int) -> Callable:
+    """Let the OpenAPI document list the refusals this guard can answer.
+
+    flask-smorest reads ``_apidoc`` when the route is registered; the statuses refer to
+    its per-status error responses (Fynix's envelope). A status the view documents
+    itself is left as it is.
+    """
+    apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    responses = apidoc.setdefault("response", {}).setdefault("responses", {})
+    for status in statuses:
+        responses.setdefault(status, [HTTPStatus(status).name])
+    wrapper._apidoc = apidoc
+    return wrapper
+
+
 def login_required(view: Callable) -> Callable:
     """Reject requests without a valid bearer token (401) before the view runs."""
 
@@ -50,7 +67,7 @@ def login_required(view: Callable) -> Callable:
         current_user_id()
         return view(*args, **kwargs)
 
-    return wrapper
+    return _document(wrapper, 401)
 
 
 def admin_required(view: Callable) -> Callable:
@@ -62,4 +79,4 @@ def admin_required(view: Callable) -> Callable:
             raise Forbidden("Administrator rights are required.")
         return view(*args, **kwargs)
 
-    return wrapper
+    return _document(wrapper, 401, 403)

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 
 from fynix.auth import services
 from fynix.auth.schemas import LoginSchema, TokenSchema
+from fynix.common.api import ErrorSchema
 from fynix.extensions import limiter
 from fynix.users.schemas import RegisterSchema, UserSchema
 from fynix.users.services import create_user
@@ -25,6 +26,8 @@ def _limit(setting: str):
 @_limit("RATELIMIT_REGISTER")
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="The email or username is taken")
+@blp.alt_response(429, schema=ErrorSchema, description="Too many attempts; see Retry-After")
 @blp.doc(security=[])
 def register(data: dict):
     """Create an account."""
@@ -35,6 +38,8 @@ def register(data: dict):
 @_limit("RATELIMIT_LOGIN")
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenSchema)
+@blp.alt_response(401, schema=ErrorSchema, description="Invalid login or password")
+@blp.alt_response(429, schema=ErrorSchema, description="Too many attempts; see Retry-After")
 @blp.doc(security=[])
 def login(data: dict):
     """Exchange a login (email or username) and password for a bearer token."""

@@ -14,6 +14,7 @@ from fynix.caching.schemas import (
     WarmArgsSchema,
     WarmedSchema,
 )
+from fynix.common.api import ErrorSchema
 from fynix.errors import APIError
 
 blp = Blueprint("caching", __name__, url_prefix="/cache", description="Cache management (admin)")
@@ -34,6 +35,7 @@ def get_stats():
 @blp.post("/clear")
 @admin_required
 @blp.response(200, DeletedSchema)
+@blp.alt_response(503, schema=ErrorSchema, description="The cache backend is unavailable")
 def clear_cache():
     """Drop every entry of this application."""
     try:
@@ -54,6 +56,8 @@ def warm_cache(args: dict):
 @blp.delete("/pattern/<path:pattern>")
 @admin_required
 @blp.response(200, DeletedSchema)
+@blp.alt_response(422, schema=ErrorSchema, description="Not 1-200 printable characters")
+@blp.alt_response(503, schema=ErrorSchema, description="The cache backend is unavailable")
 def clear_pattern(pattern: str):
     """Drop this application's entries whose key (after the prefix) matches a glob."""
     try:

@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,15}$")
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
 
 class ExactDecimal(fields.Decimal):
@@ -32,6 +33,10 @@ class ExactDecimal(fields.Decimal):
         self.minimum = minimum
         self.exclusive_minimum = exclusive_minimum
         self.metadata.setdefault("example", "123.45")
+        # Documented as what goes over the wire: a decimal string, never a JSON number.
+        self.metadata.setdefault("type", "string")
+        self.metadata.setdefault("format", "decimal")
+        self.metadata.setdefault("pattern", DECIMAL_PATTERN)
 
     def _validated(self, value: Any) -> decimal.Decimal:
         if isinstance(value, bool):

@@ -27,6 +27,7 @@ _EXACT = decimal.Context(
     traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow, decimal.DivisionByZero],
 )
 ZERO_CENTS = Decimal("0.00")
+MAX_ID = 2**31 - 1  # portfolio_positions.id is a 32-bit INTEGER: larger ids cannot exist
 
 
 def list_positions(user_id: int, page: int, per_page: int, symbol: str | None = None) -> Page:
@@ -39,7 +40,7 @@ def list_positions(user_id: int, page: int, per_page: int, symbol: str | None = 
 
 def get_position(user_id: int, position_id: int) -> Position:
     """The user's position ``position_id``; 404 when missing or someone else's."""
-    position = db.session.get(Position, position_id)
+    position = db.session.get(Position, position_id) if 0 < position_id <= MAX_ID else None
     if position is None or position.user_id != user_id:
         raise NotFound("No such position.")
     return position

@@ -52,6 +52,7 @@ class PositionItem(MethodView):
     @login_required
     @cache_portfolio_data()
     @blp.response(200, PositionSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown, or someone else's")
     def get(self, position_id: int) -> Position:
         """Show one of my positions."""
         return services.get_position(current_user_id(), position_id)
@@ -59,12 +60,14 @@ class PositionItem(MethodView):
     @login_required
     @blp.arguments(PositionUpdateSchema)
     @blp.response(200, PositionSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown, or someone else's")
     def patch(self, changes: dict, position_id: int) -> Position:
         """Change the quantity and/or average cost of one of my positions."""
         return services.update_position(current_user_id(), position_id, changes)
 
     @login_required
     @blp.response(204)
+    @blp.alt_response(404, schema=ErrorSchema, description="Unknown, or someone else's")
     def delete(self, position_id: int) -> None:
         """Close one of my positions."""
         services.delete_position(current_user_id(), position_id)

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 
 from fynix.auth.guard import current_user, login_required
 from fynix.caching.presets import cache_user_data
+from fynix.common.api import ErrorSchema
 from fynix.users import services
 from fynix.users.schemas import UserSchema, UserUpdateSchema
 
@@ -27,6 +28,7 @@ class Me(MethodView):
     @login_required
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="The email or username is taken")
     def patch(self, changes: dict):
         """Change my username or email."""
         return services.update_profile(current_user(), changes)
