@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -87,6 +88,8 @@ class Config:
     OPENAPI_SWAGGER_UI_URL = "/api/docs/static/"
 
     # Sessions (admin pages)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("ADMIN_SESSION_HOURS", 12))
+    ADMIN_LOGIN_RATELIMIT = os.environ.get("ADMIN_LOGIN_RATELIMIT", "5 per minute")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -95,6 +98,10 @@ class Config:
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
     CACHE_LOCK_TTL_MS = env_int("CACHE_LOCK_TTL_MS", 5000)
     CACHE_LOCK_WAIT = env_float("CACHE_LOCK_WAIT", 2.0)
+
+    # Number of trusted proxies (load balancers) in front of the app: their X-Forwarded-*
+    # headers give the client address used by rate limits. 0 trusts none.
+    PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     LOG_JSON = env_bool("LOG_JSON", True)
@@ -112,7 +119,7 @@ class TestingConfig(Config):
 
     ENV_NAME = "testing"
     TESTING = True
-    SECRET_KEY = "testing-secret-key-with-enough-length-0123456789"
+    SECRET_KEY = "testing-secret-key-with-enough-length-0123456789"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
     REDIS_CLUSTER_NODES = None

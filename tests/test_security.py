@@ -390,3 +390,19 @@ def test_validation_errors_do_not_echo_the_password(client):
     body = assert_envelope(response, 422)
     assert "password" in body["errors"]
     assert password not in response.get_data(as_text=True)
+
+
+def test_proxy_fix_uses_the_forwarded_client_address(app_factory):
+    """Behind PROXY_FIX_X_FOR trusted proxies, the client address comes from X-Forwarded-For."""
+    from flask import request
+
+    seen = []
+    for hops in (0, 1):
+        app = app_factory(PROXY_FIX_X_FOR=hops)
+        app.before_request(lambda: seen.append(request.remote_addr))
+        app.test_client().get(
+            "/healthz",
+            headers={"X-Forwarded-For": "203.0.113.7"},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        )
+    assert seen == ["127.0.0.1", "203.0.113.7"]

@@ -101,7 +101,8 @@ class _Lookup:
     def fetch(self) -> Entry | None:
         """The one round trip of a hit: MGET generation + entry; None when absent or stale."""
         gen_raw, raw = self.manager.call("mget", [self.gen_key, self.entry_key])
-        self.generation = gen_raw.decode() if gen_raw else None
+        # A tampered, non-UTF-8 generation must be a miss, not a 500.
+        self.generation = gen_raw.decode("utf-8", "replace") if gen_raw else None
         entry = decode(raw)
         if entry is None or entry.generation != self.generation or entry.owner != self.owner:
             return None

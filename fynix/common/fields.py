@@ -44,7 +44,7 @@ class ExactDecimal(fields.Decimal):
         number = super()._validated(value)
         if number is None:
             return number
-        sign, digits, exponent = number.normalize().as_tuple()
+        _sign, digits, exponent = number.normalize().as_tuple()
         places = max(0, -exponent) if isinstance(exponent, int) else 0
         integer_digits = max(0, len(digits) + exponent) if isinstance(exponent, int) else 0
         if places > self.max_places:
