@@ -52,6 +52,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of fynix.extensions to this app."""
     from fynix.caching import init_cache
     from fynix.extensions import api, csrf, db, limiter, migrate
+    from fynix.sessions import AdminOnlySessionInterface
 
     _ensure_sqlite_folder(app)
     db.init_app(app)
@@ -61,6 +62,13 @@ def register_extensions(app: Flask) -> None:
     init_cache(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     limiter.init_app(app)
+    # Every Fynix limit is a route decorator, which Flask-Limiter checks inline; with no
+    # default, application or blueprint limits its global before_request check only
+    # resolves "no limit" on every request, at more than a cache hit's own cost.
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:  # absent when RATELIMIT_ENABLED is false
+        hooks.remove(limiter._check_request_limit)
+    app.session_interface = AdminOnlySessionInterface()
     csrf.init_app(app)
     api.init_app(app, spec_kwargs=_spec_kwargs())
 
