@@ -57,14 +57,14 @@ def chart_http(http: dict, variants: dict[str, str], metric: str, path: Path, ti
     return _save(fig, path)
 
 
-def chart_hit_ratios(table: dict[str, dict], path: Path) -> str:
-    """Measured hit ratio, cold-cache ceiling and target per namespace."""
+def chart_hit_ratios(table: dict[str, dict], path: Path, title: str) -> str:
+    """Measured hit ratio, ceiling (first reads miss) and target per namespace."""
     fig, ax = plt.subplots(figsize=(9, 4.5))
     names = list(table)
     measured = [table[n]["hit_ratio"] or 0 for n in names]
-    ceiling = [table[n]["cold_ceiling"] or 0 for n in names]
+    ceiling = [table[n]["ceiling"] or 0 for n in names]
     ax.bar([x - 0.2 for x in range(len(names))], measured, 0.4, label="measured", color="#1565c0")
-    ax.bar([x + 0.2 for x in range(len(names))], ceiling, 0.4, label="cold-cache ceiling",
+    ax.bar([x + 0.2 for x in range(len(names))], ceiling, 0.4, label="ceiling (first reads miss)",
            color="#90caf9")  # fmt: skip
     for x, name in enumerate(names):
         if table[name]["target"] is not None:
@@ -74,7 +74,7 @@ def chart_hit_ratios(table: dict[str, dict], path: Path) -> str:
     ax.set_xticklabels(names)
     ax.set_ylim(0, 1)
     ax.set_ylabel("hit ratio")
-    ax.set_title("Workload hit ratio per namespace (second half of the run)")
+    ax.set_title(title)
     ax.legend(fontsize=8)
     return _save(fig, path)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bench import charts
-from bench.report_notes import http_note, workload_note
+from bench.report_notes import http_note, workload_method, workload_note, write_mix_text
 from bench.report_text import VARIANTS, fmt, table, times
+from bench.workload_ops import INVALIDATES
+from bench.workload_stats import MISS_CAUSES
 
 if TYPE_CHECKING:
     from bench.report import Report
@@ -81,75 +83,70 @@ def http_section(self: Report) -> None:
 
 
 def workload_section(self: Report) -> None:
-    """Workload: hit ratios per namespace, stale reads."""
+    """Workload: method, write mix, hit ratios per namespace and phase, stale reads."""
     result = self.result("workload")
-    self.body += ["## Workload: zipf users, 95% reads / 5% writes", ""]
-    if not result:
+    self.body += ["## Workload: zipf users, 95% reads / 5% writes, warmed cache", ""]
+    if not result or "hit_ratio_measured" not in result:
         self.body += ["Not run.", ""]
         return
-    users = result["distinct_users"]
-    self.body += [
-        f"{result['requests']} requests ({result['writes']} writes) by {users} distinct "
-        f"users from 4 connections, cache cold at the start: {result['seconds']} s, "
-        f"{result['rps']} req/s. Statuses: {result['statuses']}. `cold ceiling` is the best "
-        "hit ratio possible when every distinct entry's first read is a miss; `of which "
-        "repeat` counts misses on entries read before (invalidated by a write, or expired).",
-        "",
-    ]
+    self.body += workload_method(result)
+    self.body += ["### Write mix", ""]
+    phases = (result["write_mix_warmup"], result["write_mix_measured"])
+    self.body += table(
+        ["write", "invalidates", "warm-up (4xx)", "measured (4xx)"],
+        [
+            [name, INVALIDATES[name], *(_sent(mix[name]) for mix in phases)]
+            for name in result["write_mix_measured"]
+        ],
+    )
+    self.body += [write_mix_text(result), ""]
     for label, key in (
-        ("whole run", "hit_ratio_all"),
-        ("second half (steady state)", "hit_ratio_steady"),
+        (f"measured phase ({result['measured_requests']} requests, counted)", "measured"),
+        (f"warm-up ({result['warmup_requests']} requests, not counted)", "warmup"),
     ):
-        rows = [
-            [
-                ns,
-                t["hits"],
-                t["misses"],
-                t.get("repeat_misses", "-"),
-                t["bypass"],
-                fmt(t["hit_ratio"], 3),
-                fmt(t["cold_ceiling"], 3),
-                fmt(t["target"]),
-            ]
-            for ns, t in result[key].items()
-        ]
         self.body += [f"### Hit ratio, {label}", ""]
         self.body += table(
+            ["namespace", "hits", "misses", "first read", "expired", "own write",
+             "quote update", "other", "in flight", "bypass", "hit ratio", "ceiling", "target"],
             [
-                "namespace",
-                "hits",
-                "misses",
-                "of which repeat",
-                "bypass",
-                "hit ratio",
-                "cold ceiling",
-                "target",
+                [ns, t["hits"], t["misses"], *(t[cause] for cause in MISS_CAUSES), t["bypass"],
+                 fmt(t["hit_ratio"], 3), fmt(t["ceiling"], 3), fmt(t["target"])]
+                for ns, t in result[f"hit_ratio_{key}"].items()
             ],
-            rows,
-        )
-    for ns, t in result["hit_ratio_steady"].items():
+        )  # fmt: skip
+    for ns, t in result["hit_ratio_measured"].items():
         if t["target"] is not None:
             ok = t["hit_ratio"] is not None and t["hit_ratio"] >= t["target"]
             self.goal(
-                f"hit ratio {ns} >= {t['target']:.0%} (steady state)",
+                f"hit ratio {ns} >= {t['target']:.0%} (measured phase, warmed cache)",
                 fmt(t["hit_ratio"], 3),
                 ok,
-                workload_note(t, ns),
+                workload_note(t, ns, result),
             )
     self.body += [
-        f"Reads checked against an acknowledged write: {result['checked_reads']}; "
-        f"stale: **{result['stale_reads']}**.",
+        f"Reads checked against an acknowledged write (warm-up and measured phase): "
+        f"{result['checked_reads']}; stale: **{result['stale_reads']}**.",
         "",
     ]
     if result["stale_examples"]:
         self.body += ["```", *map(str, result["stale_examples"]), "```", ""]
     self.goal(
-        "stale reads == 0",
+        "stale reads == 0 (every read of the run)",
         str(result["stale_reads"]),
         result["stale_reads"] == 0,
         "see the examples under the workload section",
     )
-    self.chart("hit-ratios.png", lambda p: charts.chart_hit_ratios(result["hit_ratio_steady"], p))
+    title = (
+        f"Workload hit ratio per namespace (after a {result['warmup_requests']}-request warm-up)"
+    )
+    self.chart(
+        "hit-ratios.png",
+        lambda p: charts.chart_hit_ratios(result["hit_ratio_measured"], p, title),
+    )
+
+
+def _sent(counts: dict) -> str:
+    return f"{counts.get('sent', 0)} ({counts.get('rejected', 0)})"
 
 
 def faults_section(self: Report) -> None:

@@ -1,11 +1,14 @@
 """Workload benchmark: zipf users, 95% reads / 5% writes, hit ratios and stale reads.
 
-A fixed, seeded list of operations runs from several connections against the cached
-app. Every read is recorded with its start, end and what it showed; every write with its
-start, acknowledgement and the truth right after it (read from the database while the
-writer still holds that user's or symbol's lock, so writes to one key never overlap).
-After the run, a read of a key is stale when it started after a write was acknowledged
-and shows neither that write's value nor that of a write overlapping the read.
+One fixed, seeded list of operations runs in order from several connections against the
+cached app, Redis emptied of the benchmark's keys first. The first WARMUP operations
+(same distribution, same seed stream) warm the cache and are not counted in the hit
+ratios; the next MEASURED operations are (the measured phase). Every read of both phases
+is recorded with its start, end and what it showed; every write with its start,
+acknowledgement and the truth right after it (read from the database while the writer
+still holds that user's or symbol's lock, so writes to one key never overlap). After the
+run, a read of a key is stale when it started after a write was acknowledged and shows
+neither that write's value nor that of a write overlapping the read.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import psycopg
 
@@ -31,14 +33,18 @@ from bench.workload_ops import (
     Op,
     load_context,
     observe,
+    quote_symbol,
     read_path,
     truth_after,
+    ttl_seconds,
     write_request,
 )
+from bench.workload_stats import CacheRead, SentWrite, find_stale, hit_ratios, write_mix
 
-TARGETS = {"portfolio": 0.85, "notifications": 0.75, "public": 0.90, "user": 0.80}
 WRITE_SHARE = 0.05
 CONCURRENCY = 4
+# (warm-up, measured) operations; the quick run is a smoke test at a tiny scale
+PHASES = {False: (6_000, 3_000), True: (600, 600)}
 
 
 @dataclass
@@ -47,8 +53,8 @@ class Journal:
 
     reads: list[tuple] = field(default_factory=list)  # (key, t0, t1, value, op, x_cache)
     writes: dict[tuple, list[tuple]] = field(default_factory=lambda: defaultdict(list))
-    # (seq, namespace, X-Cache, (path, owner)): the last item names the cache entry
-    cache: list[tuple] = field(default_factory=list)
+    cache: list[CacheRead] = field(default_factory=list)
+    sent: list[SentWrite] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -81,6 +87,8 @@ class Runner:
         self.journal = Journal()
         self.next_index = 0
         self.index_lock = threading.Lock()
+        self.handed_out: dict[int, float] = {}  # seq -> when a worker took it
+        self.errors: list[str] = []
         self.key_locks: dict[tuple, threading.Lock] = defaultdict(threading.Lock)
         self.seen: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
 
@@ -90,27 +98,36 @@ class Runner:
                 return None
             op = self.ops[self.next_index]
             self.next_index += 1
+            self.handed_out[op.seq] = time.perf_counter()
             return op
 
-    def run(self) -> float:
-        """Run every op; returns the wall time."""
+    def run(self) -> tuple[float, float]:
+        """Run every op; returns (when it started, when the last op finished)."""
         started = time.perf_counter()
         threads = [threading.Thread(target=self._worker, daemon=True) for _ in range(CONCURRENCY)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=900)
-        return time.perf_counter() - started
+        if self.errors or any(t.is_alive() for t in threads):
+            raise RuntimeError(f"workload stopped after {self.next_index} ops: {self.errors[:3]}")
+        return started, time.perf_counter()
 
     def _worker(self) -> None:
         conn = Connection(*self.server.base)
-        with psycopg.connect(libpq_url(self.pg_url), autocommit=True) as db:
-            while (op := self._next()) is not None:
-                if op.kind in WRITES:
-                    self._write(conn, db, op)
-                else:
-                    self._read(conn, op)
-        conn.close()
+        try:
+            with psycopg.connect(libpq_url(self.pg_url), autocommit=True) as db:
+                while (op := self._next()) is not None:
+                    if op.kind in WRITES:
+                        self._write(conn, db, op)
+                    else:
+                        self._read(conn, op)
+        except Exception as exc:  # stop every worker: a run with a lost op counts nothing
+            with self.index_lock:
+                self.errors.append(f"{type(exc).__name__}: {exc}"[:300])
+                self.next_index = len(self.ops)
+        finally:
+            conn.close()
 
     def _send(self, conn: Connection, method: str, path: str, user: int, body=None):
         headers = {"Authorization": f"Bearer {self.tokens[user]}"}
@@ -139,7 +156,8 @@ class Runner:
         ]
         with self.journal.lock:
             owner = None if namespace in {"public", "market"} else op.user
-            self.journal.cache.append((op.seq, namespace, x_cache, (path, owner)))
+            entry = (path, owner)
+            self.journal.cache.append(CacheRead(op.seq, namespace, x_cache, entry, op.kind, t0, t1))
             for key, value in observed:
                 self.journal.reads.append((key, t0, t1, value, op.kind, x_cache))
 
@@ -154,6 +172,10 @@ class Runner:
             ack = time.perf_counter()
             if response.status >= 500:
                 raise RuntimeError(f"{op.kind} answered {response.status}")
+            symbol = quote_symbol(op, self.context) if op.kind == "put_quote" else None
+            sent = SentWrite(op.seq, op.kind, op.user, response.status, t0, ack, symbol)
+            with self.journal.lock:
+                self.journal.sent.append(sent)
             for key in keys:
                 value = truth_after(db, key, body)
                 with self.journal.lock:
@@ -163,94 +185,55 @@ class Runner:
                 lock.release()
 
 
-def find_stale(journal: Journal) -> tuple[int, int, list[dict]]:
-    """(checked reads, stale reads, first examples) over the whole journal."""
-    checked = stale = 0
-    examples: list[dict] = []
-    for key, t0, t1, value, kind, x_cache in journal.reads:
-        writes = journal.writes.get(key)
-        if not writes:
-            continue
-        before = [w for w in writes if w[1] < t0]
-        if not before:  # the value before the first write is not known: nothing to hold to
-            continue
-        overlapping = [w for w in writes if w[0] < t1 and w[1] >= t0]
-        allowed = {w[2] for w in overlapping}
-        if before:
-            allowed.add(max(before, key=lambda w: w[1])[2])
-        checked += 1
-        if _normal(value) not in {_normal(v) for v in allowed}:
-            stale += 1
-            if len(examples) < 10:
-                examples.append(
-                    {"key": list(key), "read": kind, "x_cache": x_cache, "saw": str(value),
-                     "expected": sorted(map(str, allowed))}
-                )  # fmt: skip
-    return checked, stale, examples
-
-
-def _normal(value: object) -> object:
-    if isinstance(value, str):
-        try:
-            return Decimal(value).normalize()
-        except ArithmeticError:
-            return value
-    return value
-
-
-def hit_ratios(cache: list[tuple], since: int = 0) -> dict[str, dict]:
-    """Per namespace: hits, misses, bypasses, hit ratio of reads with seq >= since, and the
-    best ratio a cold cache allows (every distinct entry's first read must miss)."""
-    counts: dict[str, Counter] = defaultdict(Counter)
-    entries: dict[str, set] = defaultdict(set)
-    first_seen: dict[tuple, int] = {}
-    for seq, namespace, x_cache, entry in cache:
-        first_seen.setdefault((namespace, entry), seq)
-        if seq >= since:
-            counts[namespace][x_cache] += 1
-            if first_seen[(namespace, entry)] >= since:
-                entries[namespace].add(entry)
-            elif x_cache == "MISS":
-                counts[namespace]["repeat_miss"] += 1
-    table = {}
-    for namespace, c in sorted(counts.items()):
-        looked_up = c["HIT"] + c["MISS"]
-        table[namespace] = {
-            "hits": c["HIT"],
-            "misses": c["MISS"],
-            "repeat_misses": c["repeat_miss"],
-            "bypass": c["BYPASS"],
-            "hit_ratio": c["HIT"] / looked_up if looked_up else None,
-            "cold_ceiling": 1 - len(entries[namespace]) / looked_up if looked_up else None,
-            "target": TARGETS.get(namespace),
-        }
-    return table
-
-
 def run_workload(pg_url: str, redis_url: str, scale: float, quick: bool = False) -> dict:
-    """Run the workload against a fresh cache; returns ratios, stale reads and throughput."""
+    """Warm the cache, then measure: ratios per phase, stale reads over both, the write mix."""
     context = load_context(pg_url)
-    count = 600 if quick else 4_000
-    ops = plan_ops(scale, count, context["user_ids"])
-    users = sorted({op.user for op in ops} | {context["admin_id"]})
-    tokens = mint_tokens(pg_url, users)
+    warmup, measured = PHASES[quick]
+    ops = plan_ops(scale, warmup + measured, context["user_ids"])
+    tokens = mint_tokens(pg_url, sorted({op.user for op in ops} | {context["admin_id"]}))
     clear_prefix(redis_url)
     with serving("wsgi:app", server_env(pg_url, redis_url, cache_enabled=True), "workload") as s:
         runner = Runner(s, pg_url, ops, tokens, context)
-        seconds = runner.run()
+        started, finished = runner.run()
     clear_prefix(redis_url)
-    journal = runner.journal
-    checked, stale, examples = find_stale(journal)
+    journal, ttls, total = runner.journal, ttl_seconds(), warmup + measured
+    checked, stale, examples = find_stale(journal.reads, journal.writes)
+    boundary = runner.handed_out[warmup] if measured else finished
     return {
-        "requests": len(ops),
-        "writes": sum(1 for op in ops if op.kind in WRITES),
-        "distinct_users": len(users) - 1,
-        "seconds": round(seconds, 1),
-        "rps": round(len(ops) / seconds, 1),
-        "statuses": {str(k): v for k, v in journal.statuses.items()},
-        "hit_ratio_all": hit_ratios(journal.cache),
-        "hit_ratio_steady": hit_ratios(journal.cache, since=len(ops) // 2),
+        **_shape(ops, warmup, context),
+        "write_mix_warmup": write_mix(journal.sent, context["holders"], 0, warmup),
+        "write_mix_measured": write_mix(journal.sent, context["holders"], warmup, total),
+        "ttls": ttls,
+        "seconds": round(finished - started, 1),
+        "warmup_seconds": round(boundary - started, 1),
+        "measured_seconds": round(finished - boundary, 1),
+        "rps": round(total / (finished - started), 1),
+        "measured_rps": round(measured / max(finished - boundary, 1e-9), 1),
+        "statuses": {str(k): v for k, v in sorted(journal.statuses.items())},
+        "hit_ratio_warmup": hit_ratios(journal.cache, journal.sent, ttls, (0, warmup)),
+        "hit_ratio_measured": hit_ratios(journal.cache, journal.sent, ttls, (warmup, total)),
         "checked_reads": checked,
         "stale_reads": stale,
         "stale_examples": examples,
+    }
+
+
+def _shape(ops: list[Op], warmup: int, context: dict) -> dict:
+    """The run's shape: phase lengths, users per phase, writes, the hot symbols' holders."""
+    warm_users = {op.user for op in ops[:warmup]}
+    measured_users = {op.user for op in ops[warmup:]}
+    return {
+        "requests": len(ops),
+        "warmup_requests": warmup,
+        "measured_requests": len(ops) - warmup,
+        "concurrency": CONCURRENCY,
+        "write_share": WRITE_SHARE,
+        "seeded_users": len(context["user_ids"]),
+        "distinct_users": len(warm_users | measured_users),
+        "warmup_users": len(warm_users),
+        "measured_users": len(measured_users),
+        "measured_new_users": len(measured_users - warm_users),
+        "writes": sum(1 for op in ops if op.kind in WRITES),
+        "hot_symbols": len(context["hot"]),
+        "hot_holders": sorted(context["holders"].values()),
     }

@@ -31,6 +31,36 @@ WRITES = {
     "put_quote": 10,
     "notify": 5,
 }
+# what a write changes, for the write mix of the report
+WRITE_CATEGORIES = {
+    "put_quote": "quote update",
+    "add_position": "position write",
+    "delete_position": "position write",
+    "mark_read": "notification write",
+    "read_all": "notification write",
+    "notify": "notification write",
+    "rename": "profile write",
+    "ask_ai": "AI write",
+}
+INVALIDATES = {
+    "quote update": "market, public, and portfolio + AI of every holder of the symbol",
+    "position write": "that user's portfolio + AI",
+    "notification write": "that user's notifications",
+    "profile write": "that user's user entries",
+    "AI write": "that user's AI entries",
+}
+# read kind -> the config setting of its TTL (fynix/caching/presets.py)
+TTL_SETTINGS = {
+    "summary": "CACHE_TTL_PORTFOLIO",
+    "positions": "CACHE_TTL_PORTFOLIO",
+    "notifications": "CACHE_TTL_NOTIFICATIONS",
+    "unread_list": "CACHE_TTL_NOTIFICATIONS",
+    "unread_count": "CACHE_TTL_UNREAD_COUNT",
+    "public": "CACHE_TTL_PUBLIC",
+    "me": "CACHE_TTL_USER",
+    "quote": "CACHE_TTL_MARKET",
+    "threads": "CACHE_TTL_AI",
+}
 READ_PATHS = {
     "summary": ("/api/portfolio/summary", "portfolio"),
     "positions": ("/api/portfolio/positions?per_page=20", "portfolio"),
@@ -63,28 +93,45 @@ class Op:
 
 
 def load_context(url: str) -> dict:
-    """User ids, the admin, all quoted symbols and the hot ones."""
+    """User ids, the admin, all quoted symbols, the hot ones and their holder counts."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
             users = set(conn.scalars(sa.text("SELECT id FROM users WHERE NOT is_admin")))
             admin = conn.scalar(sa.text("SELECT min(id) FROM users WHERE is_admin"))
             symbols = list(conn.scalars(sa.text("SELECT symbol FROM market_quotes ORDER BY 1")))
-            hot = list(
-                conn.scalars(
-                    sa.text(
-                        "SELECT p.symbol FROM portfolio_positions p JOIN market_quotes q "
-                        "ON q.symbol = p.symbol GROUP BY p.symbol ORDER BY count(*) DESC, "
-                        "p.symbol LIMIT :n"
-                    ),
-                    {"n": HOT_SYMBOLS},
-                )
-            )
+            hot = conn.execute(
+                sa.text(
+                    "SELECT p.symbol, count(DISTINCT p.user_id) FROM portfolio_positions p "
+                    "JOIN market_quotes q ON q.symbol = p.symbol GROUP BY p.symbol "
+                    "ORDER BY count(*) DESC, p.symbol LIMIT :n"
+                ),
+                {"n": HOT_SYMBOLS},
+            ).all()
     finally:
         engine.dispose()
     if admin is None:
         raise RuntimeError("the benchmark database has no admin user: run python -m bench.seed")
-    return {"user_ids": users, "admin_id": admin, "symbols": symbols, "hot": hot}
+    return {
+        "user_ids": users,
+        "admin_id": admin,
+        "symbols": symbols,
+        "hot": [symbol for symbol, _ in hot],
+        "holders": dict(hot),
+    }
+
+
+def ttl_seconds() -> dict[str, int]:
+    """Read kind -> its TTL in seconds, as the benchmark server (production config, same
+    environment) reads it."""
+    from config import ProductionConfig
+
+    return {kind: int(getattr(ProductionConfig, name)) for kind, name in TTL_SETTINGS.items()}
+
+
+def quote_symbol(op: Op, context: dict) -> str:
+    """The hot symbol a quote read or write of ``op`` is about."""
+    return _pick(context["hot"], op.roll)
 
 
 def _pick(items: list, roll: float):
@@ -94,7 +141,7 @@ def _pick(items: list, roll: float):
 def read_path(op: Op, context: dict) -> tuple[str, str, str]:
     """(method, path, namespace) of a read op."""
     path, namespace = READ_PATHS[op.kind]
-    return "GET", path.format(symbol=_pick(context["hot"], op.roll)), namespace
+    return "GET", path.format(symbol=quote_symbol(op, context)), namespace
 
 
 def observe(op: Op, payload: dict, seen: dict[str, list[int]]) -> list[tuple[tuple, object]]:
@@ -154,7 +201,7 @@ def write_request(op: Op, context: dict, seen: dict[str, list[int]]) -> tuple:
         return "POST", "/api/ai/interactions", body, [("threads", user)], user
     admin = context["admin_id"]
     if kind == "put_quote":
-        symbol = _pick(context["hot"], op.roll)
+        symbol = quote_symbol(op, context)
         body = {"price": f"{10 + op.roll * 500:.2f}"}
         return "PUT", f"/api/market/quotes/{symbol}", body, [("price", symbol)], admin
     body = {"user_id": user, "type": "system", "title": "Bench", "body": "Workload message"}
