@@ -56,6 +56,7 @@ def register_extensions(app: Flask) -> None:
 
     _ensure_sqlite_folder(app)
     db.init_app(app)
+    import fynix.common.sqlite  # WAL and busy timeout on SQLite connections
     import fynix.models  # noqa: F401  (register every table on db.metadata)
 
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True)
