@@ -19,7 +19,6 @@ def init_cache(app: Flask) -> None:
     app.extensions["fynix_cache"] = manager
     if manager.enabled:
         app.after_request(_invalidate_after_mutation)
-        _warn_if_multi_worker_simple_cache(app, manager)
 
 
 def _invalidate_after_mutation(response: Response) -> Response:
@@ -47,19 +46,6 @@ def _invalidate_after_mutation(response: Response) -> Response:
         ]
         manager.bump([key for key in gen_keys if key not in done])
     return response
-
-
-def _warn_if_multi_worker_simple_cache(app: Flask, manager: CacheManager) -> None:
-    import logging
-    import os
-
-    workers = int(os.environ.get("WEB_CONCURRENCY", os.environ.get("GUNICORN_WORKERS", "1")) or 1)
-    if manager.backend == "SimpleCache" and workers > 1:
-        logging.getLogger(__name__).warning(
-            "in-process cache with %d workers: each worker has its own cache and writes in one "
-            "worker do not invalidate the others; set REDIS_URL",
-            workers,
-        )
 
 
 def cache_health() -> dict:
