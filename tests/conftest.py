@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -156,6 +157,31 @@ class AuthActions:
 def auth(client) -> AuthActions:
     """flaskr-style auth helper bound to ``client``."""
     return AuthActions(client)
+
+
+@contextmanager
+def captured_sql(app) -> Iterator[list[tuple[str, object]]]:
+    """Collect (statement, parameters) of every SQL statement ``app`` sends inside the block."""
+    statements: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisProcess]:
+    """A redis-server of this test only, on a free loopback port (stopped by PID)."""
+    server = start_redis()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

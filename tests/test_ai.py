@@ -9,9 +9,8 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import sqlalchemy as sa
 
-from fynix.extensions import db
+from tests.conftest import captured_sql
 from tests.services import free_port
 
 ASK = "/api/ai/interactions"
@@ -165,20 +164,10 @@ def test_threads_list_is_three_queries_whatever_the_size(app_factory, auth):
     _, headers = auth.new_user()
     for i in range(4):
         ask(auth.client, headers, f"q{i}")
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with captured_sql(app) as statements:
         assert len(thread_ids(client, headers)) == 4
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     assert len(statements) == 3
-    assert "GROUP BY" in statements[1]
+    assert "GROUP BY" in statements[1][0]
 
 
 VALID_PROMPT = {"prompt": "How diversified am I?"}

@@ -16,14 +16,6 @@ COOLDOWN = 0.5
 
 
 @pytest.fixture
-def own_redis():
-    """A redis-server of this test only, on a free loopback port."""
-    server = start_redis()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def faulty(app_factory, own_redis):
     """App on the throwaway Redis with a short breaker cooldown; a user with one position."""
     app = app_factory(

@@ -38,14 +38,6 @@ def is_hit(outcome) -> bool:
 
 
 @pytest.fixture
-def own_redis():
-    """A redis-server of this test only, on a free loopback port."""
-    server = start_redis()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def start_server(app_factory, own_redis):
     """Start gunicorn (2 workers) on a database and this test's Redis; empties tables after."""
     from tests.conftest import _empty_tables

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
-import sqlalchemy as sa
 
 from fynix.extensions import db
+from tests.conftest import captured_sql
 
 URL = "/api/notifications"
 
@@ -37,23 +36,6 @@ def listed_ids(client, headers, query: str = "") -> list[int]:
     response = client.get(f"{URL}{query}", headers=headers)
     assert response.status_code == 200, response.get_json()
     return [item["id"] for item in response.get_json()["items"]]
-
-
-@contextmanager
-def captured_sql(app):
-    """Collect (statement, parameters) of every SQL statement run inside the block."""
-    statements: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def test_admin_sends_and_recipient_sees_it(client, auth, admin):

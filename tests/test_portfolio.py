@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
 
-from fynix.extensions import db
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, captured_sql
 
 POSITIONS = "/api/portfolio/positions"
 SUMMARY = "/api/portfolio/summary"
@@ -33,23 +30,6 @@ def list_symbols(client, headers, query=""):
     response = client.get(f"{POSITIONS}{query}", headers=headers)
     assert response.status_code == 200, response.get_json()
     return [item["symbol"] for item in response.get_json()["items"]]
-
-
-@contextmanager
-def count_statements(app):
-    """Count the SQL statements the app sends while the block runs."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 # --- create -------------------------------------------------------------------------
@@ -449,7 +429,7 @@ def test_summary_sql_does_not_grow_with_positions(app, client, auth):
         symbol = f"Q{index}"
         put_quote(client, admin, symbol, "10")
         assert open_position(client, headers, symbol=symbol).status_code == 201
-        with count_statements(app) as statements:
+        with captured_sql(app) as statements:
             response = client.get(SUMMARY, headers=headers)
         assert response.get_json()["positions_count"] == index + 1
         counts.append(len(statements))
