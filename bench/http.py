@@ -50,9 +50,16 @@ def pick_summary_user(url: str) -> tuple[int, int]:
 def mint_tokens(url: str, user_ids: list[int]) -> dict[int, str]:
     """Bearer tokens signed with the benchmark servers' SECRET_KEY."""
     from fynix.auth.tokens import issue_token
+    from fynix.extensions import db
+    from fynix.users.models import User
 
     with bench_app_context(url):
-        return {user_id: issue_token(user_id)[0] for user_id in user_ids}
+        stamps = dict(
+            db.session.execute(
+                sa.select(User.id, User.security_stamp).where(User.id.in_(user_ids))
+            ).all()
+        )
+        return {user_id: issue_token(user_id, stamps[user_id])[0] for user_id in user_ids}
 
 
 def clear_prefix(redis_url: str, pattern: str = "fynixbench*") -> int:

@@ -26,7 +26,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from flask_caching import Cache
 
 from fynix import create_app
-from fynix.auth.guard import bearer_user_id
+from fynix.auth.guard import bearer_claims
 
 # name -> (path of the real endpoint, per-user?)
 ENDPOINTS = {
@@ -52,7 +52,8 @@ def _call_real_view(path: str):
 
 def _make_peer(name: str, path: str, per_user: bool) -> Callable:
     def cache_key(*args, **kwargs) -> str:
-        owner = bearer_user_id() if per_user else "public"
+        claims = bearer_claims()
+        owner = (claims.user_id if claims else None) if per_user else "public"
         return f"{name}:{owner}:{request.query_string.decode()}"
 
     @peer_cache.cached(timeout=PEER_TTL, make_cache_key=cache_key)

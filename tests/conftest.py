@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from config import TestingConfig
 from fynix import create_app
+from fynix.caching import get_manager
 from fynix.extensions import db
 from tests.services import RedisProcess, start_redis, unavailable
 
@@ -69,6 +70,7 @@ def app_factory(database_url, request):
 
     yield build
     for app in apps:
+        get_manager(app).close()
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
@@ -157,6 +159,11 @@ class AuthActions:
 def auth(client) -> AuthActions:
     """flaskr-style auth helper bound to ``client``."""
     return AuthActions(client)
+
+
+# Every request that is not a cache HIT confirms its token's account (id and security
+# stamp) with one primary-key query before the view's own statements.
+ACCOUNT_CHECK = 1
 
 
 @contextmanager

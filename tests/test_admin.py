@@ -452,12 +452,12 @@ def test_upgrade_needs_its_confirmation_then_reaches_head(admin, pages):
     head = _head_revision(app)
     with app.app_context():
         db.session.remove()
-        status = DatabaseMigrationService().rollback("-1")
+        status = DatabaseMigrationService().rollback("0001_schema")
         previous = status["current"]
         db.engine.dispose()
     try:
         html = pages.text("/admin/database")
-        assert "1 pending" in html
+        assert "2 pending" in html
         assert IDX_ROW_RE.findall(html) == []
         pages.post("/admin/database/upgrade")
         html = pages.text("/admin/database")
@@ -526,10 +526,10 @@ def test_warm_then_clear_all_show_their_counts(redis_pages):
     warmed = _flash_count(pages.text("/admin/cache"), r"^Warmed (\d+) entr")
     assert warmed >= 1
     pages.post("/admin/cache/clear")
-    deleted = _flash_count(pages.text("/admin/cache"), r"^Deleted (\d+) keys?\.$")
+    deleted = _flash_count(pages.text("/admin/cache"), r"^Deleted (\d+) entr(?:y|ies)\.$")
     assert deleted >= warmed
     pages.post("/admin/cache/clear")
-    assert "Deleted 0 keys." in _flashes(pages.text("/admin/cache"))
+    assert "Deleted 0 entries." in _flashes(pages.text("/admin/cache"))
 
 
 @pytest.mark.redis
@@ -541,17 +541,19 @@ def test_clear_by_pattern_previews_before_deleting(redis_pages):
     assert preview.status_code == 200
     html = preview.get_data(as_text=True)
     count = int(
-        re.search(r"<strong>(\d+) keys? match(?:es)?\s*<code>user:\*</code>", html).group(1)
+        re.search(r"<strong>(\d+) entr(?:y|ies) match(?:es)?\s*<code>user:\*</code>", html).group(1)
     )
     assert count >= 1
     again = pages.post("/admin/cache/pattern", {"pattern": "user:*"}).get_data(as_text=True)
     assert f"<strong>{count} " in again  # the preview deleted nothing
     done = pages.post("/admin/cache/pattern", {"pattern": "user:*", "confirm": "yes"})
     assert done.status_code == 302
-    deleted = _flash_count(pages.text("/admin/cache"), r"^Deleted (\d+) keys? matching user:\*\.$")
+    deleted = _flash_count(
+        pages.text("/admin/cache"), r"^Deleted (\d+) entr(?:y|ies) matching user:\*\.$"
+    )
     assert deleted == count
     after = pages.post("/admin/cache/pattern", {"pattern": "user:*"}).get_data(as_text=True)
-    assert "<strong>0 keys match" in after
+    assert "<strong>0 entries match" in after
 
 
 @pytest.mark.redis

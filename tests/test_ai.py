@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import captured_sql
+from tests.conftest import ACCOUNT_CHECK, captured_sql
 from tests.services import free_port
 
 ASK = "/api/ai/interactions"
@@ -158,7 +158,8 @@ def test_threads_pagination_and_cap(client, auth):
 
 
 def test_threads_list_is_three_queries_whatever_the_size(app_factory, auth):
-    """The count, one GROUP BY page and one query for the titles: no N+1."""
+    """The count, one GROUP BY page and one query for the titles: no N+1 (after the
+    account check)."""
     app = app_factory(CACHE_ENABLED=False)
     client = app.test_client()
     _, headers = auth.new_user()
@@ -166,8 +167,8 @@ def test_threads_list_is_three_queries_whatever_the_size(app_factory, auth):
         ask(auth.client, headers, f"q{i}")
     with captured_sql(app) as statements:
         assert len(thread_ids(client, headers)) == 4
-    assert len(statements) == 3
-    assert "GROUP BY" in statements[1][0]
+    assert len(statements) == ACCOUNT_CHECK + 3
+    assert "GROUP BY" in statements[ACCOUNT_CHECK + 1][0]
 
 
 VALID_PROMPT = {"prompt": "How diversified am I?"}

@@ -75,13 +75,21 @@ def test_missing_or_bad_token_is_401(client, header):
     assert response.status_code == 401
 
 
+def _stamp(app, user_id: int) -> str:
+    from fynix.extensions import db
+    from fynix.users.models import User
+
+    with app.app_context():
+        return db.session.get(User, user_id).security_stamp
+
+
 def test_expired_token_is_401(app_factory, auth):
     user, _ = auth.new_user()
     short = app_factory(ACCESS_TOKEN_TTL=-1)
     with short.test_request_context():
         from fynix.auth.tokens import issue_token
 
-        token, _ = issue_token(user["id"])
+        token, _ = issue_token(user["id"], _stamp(short, user["id"]))
     response = auth.client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
 
@@ -92,7 +100,7 @@ def test_token_signed_with_another_key_is_401(app_factory, auth):
     with other.test_request_context():
         from fynix.auth.tokens import issue_token
 
-        token, _ = issue_token(user["id"])
+        token, _ = issue_token(user["id"], _stamp(other, user["id"]))
     response = auth.client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
 

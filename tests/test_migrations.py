@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from fynix.services.database_migration import DatabaseMigrationService
 from tests.scratch_db import DIALECTS, scratch_app, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAD = "0002_performance_indexes"
+HEAD = "0003_security_stamp"
 INDEXES = {
     "idx_notifications_user_unread",
     "idx_notifications_user_unread_created",
@@ -124,11 +125,19 @@ def insert_one_of_everything() -> None:
         )  # fmt: skip
 
 
+# Added by 0003 with a fresh random value per row, so not kept across a downgrade.
+NOT_KEPT = {"security_stamp"}
+
+
 def snapshot() -> dict[str, list]:
-    """Every row of every table, in primary-key order."""
+    """Every row of every table, in primary-key order (columns that 0001 has)."""
     with db.engine.connect() as connection:
         return {
-            name: connection.execute(sa.select(table).order_by(*table.primary_key)).all()
+            name: connection.execute(
+                sa.select(*(c for c in table.columns if c.name not in NOT_KEPT)).order_by(
+                    *table.primary_key
+                )
+            ).all()
             for name, table in db.metadata.tables.items()
         }
 
@@ -147,6 +156,10 @@ def test_round_trip_through_0001_keeps_rows(service):
     service.run_migrations()
     assert set(index_definitions()) == INDEXES
     assert snapshot() == before
+    with db.engine.connect() as connection:
+        stamps = connection.execute(sa.text("SELECT security_stamp FROM users")).scalars().all()
+    assert stamps
+    assert all(re.fullmatch(r"[0-9a-f]{16}", stamp) for stamp in stamps)
 
 
 def test_models_match_the_migrations(service):
@@ -164,19 +177,23 @@ def test_service_reports_and_moves_the_revision(service):
     assert status["head"] == HEAD
     assert status["at_head"] is False
     assert status["applied"] == []
-    assert [rev["revision"] for rev in status["pending"]] == ["0001_schema", HEAD]
+    assert [rev["revision"] for rev in status["pending"]] == [
+        "0001_schema",
+        "0002_performance_indexes",
+        HEAD,
+    ]
     assert all(rev["description"] for rev in status["pending"])
 
     status = service.apply_migration("0001_schema")
     assert (status["current"], status["at_head"]) == ("0001_schema", False)
     assert [rev["revision"] for rev in status["applied"]] == ["0001_schema"]
-    assert [rev["revision"] for rev in status["pending"]] == [HEAD]
+    assert [rev["revision"] for rev in status["pending"]] == ["0002_performance_indexes", HEAD]
 
     status = service.run_migrations()
     assert (status["current"], status["at_head"], status["pending"]) == (HEAD, True, [])
     assert set(index_definitions()) == INDEXES
 
-    assert service.rollback()["current"] == "0001_schema"
+    assert service.rollback()["current"] == "0002_performance_indexes"
     assert service.rollback("base")["current"] is None
     assert app_tables() == set()
 

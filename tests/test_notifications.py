@@ -7,7 +7,7 @@ import re
 import pytest
 
 from fynix.extensions import db
-from tests.conftest import captured_sql
+from tests.conftest import ACCOUNT_CHECK, captured_sql
 
 URL = "/api/notifications"
 
@@ -285,7 +285,7 @@ def test_queries_use_the_notification_indexes(app_factory, auth, admin):
     for suffix, index in expected.items():
         with captured_sql(app) as statements:
             assert client.get(f"{URL}{suffix}", headers=headers).status_code == 200
-        assert len(statements) == (1 if suffix == "/unread-count" else 2)
+        assert len(statements) == ACCOUNT_CHECK + (1 if suffix == "/unread-count" else 2)
         statement, parameters = statements[-1]
         if "unread" in index:
             # A literal, not a parameter: a generic plan of `is_read = $1` cannot use it.

@@ -1,4 +1,4 @@
-"""Who is calling: bearer-token checks that cost no SQL, and admin checks that do."""
+"""Who is calling: bearer-token checks that cost no SQL, and account checks that do."""
 
 from __future__ import annotations
 
@@ -9,39 +9,48 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import g, request
+from sqlalchemy.orm import undefer
 
-from fynix.auth.tokens import verify_token
+from fynix.auth.tokens import TokenClaims, verify_token
 from fynix.errors import Forbidden, Unauthorized
 from fynix.extensions import db
 from fynix.users.models import User
 
+MAX_ID = 2**31 - 1  # users.id is a 32-bit INTEGER: larger ids cannot exist
 
-def bearer_user_id() -> int | None:
-    """The user id of a valid bearer token on this request, or None (no SQL)."""
-    if "user_id" not in g:
+
+def bearer_claims() -> TokenClaims | None:
+    """The claims of a well-signed, unexpired bearer token on this request, or None (no SQL)."""
+    if "token_claims" not in g:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        claims = verify_token(token.strip()) if scheme.lower() == "bearer" and token else None
-        g.user_id = claims.user_id if claims else None
-    return g.user_id
-
-
-def current_user_id() -> int:
-    """The authenticated user's id; raises 401 when there is none."""
-    user_id = bearer_user_id()
-    if user_id is None:
-        raise Unauthorized("Missing, invalid or expired bearer token.")
-    return user_id
+        is_bearer = scheme.lower() == "bearer" and token
+        g.token_claims = verify_token(token.strip()) if is_bearer else None
+    return g.token_claims
 
 
 def current_user() -> User:
-    """The authenticated user, loaded once per request."""
+    """The authenticated account, confirmed in the database once per request.
+
+    A token names its account by id and security stamp: a token whose account is gone,
+    or whose id now belongs to another account (a restored or reseeded database), is 401.
+    """
     if "user" not in g:
-        user = db.session.get(User, current_user_id())
-        if user is None:
-            raise Unauthorized("The account of this token no longer exists.")
+        claims = bearer_claims()
+        if claims is None:
+            raise Unauthorized("Missing, invalid or expired bearer token.")
+        user = None
+        if 0 < claims.user_id <= MAX_ID:
+            user = db.session.get(User, claims.user_id, options=[undefer(User.security_stamp)])
+        if user is None or user.security_stamp != claims.stamp:
+            raise Unauthorized("This token's account no longer exists; log in again.")
         g.user = user
     return g.user
+
+
+def current_user_id() -> int:
+    """The authenticated account's id (confirmed in the database; 401 otherwise)."""
+    return current_user().id
 
 
 def _document(wrapper: Callable, *statuses: int) -> Callable:
@@ -60,11 +69,16 @@ def _document(wrapper: Callable, *statuses: int) -> Callable:
 
 
 def login_required(view: Callable) -> Callable:
-    """Reject requests without a valid bearer token (401) before the view runs."""
+    """Reject requests without a well-signed, unexpired bearer token (401), without SQL.
+
+    The view confirms the account through ``current_user()``; a cached answer is served
+    only to the account it was computed for (``fynix.caching``), so a HIT needs no SQL.
+    """
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        current_user_id()
+        if bearer_claims() is None:
+            raise Unauthorized("Missing, invalid or expired bearer token.")
         return view(*args, **kwargs)
 
     return _document(wrapper, 401)

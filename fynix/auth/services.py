@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fynix.auth.passwords import verify_password
 from fynix.auth.tokens import issue_token
+from fynix.caching import events
 from fynix.common.clock import utcnow
 from fynix.errors import Unauthorized
 from fynix.extensions import db
@@ -17,5 +18,6 @@ def login(login_name: str, password: str) -> dict:
         raise Unauthorized("Invalid login or password.")
     user.last_login_at = utcnow()
     db.session.commit()
-    token, expires_in = issue_token(user.id)
+    events.login_recorded(user.id)
+    token, expires_in = issue_token(user.id, user.security_stamp)
     return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}

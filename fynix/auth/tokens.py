@@ -1,7 +1,8 @@
-"""Signed, expiring bearer tokens (JWT, HS256) carrying the user id."""
+"""Signed, expiring bearer tokens (JWT, HS256) naming one account by id and security stamp."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,21 +15,27 @@ from fynix.common.clock import utcnow
 
 ALGORITHM = "HS256"
 AUDIENCE = "fynix-api"
+REQUIRED_CLAIMS = ["sub", "stm", "jti", "exp", "iat", "aud"]
 
 
 @dataclass(frozen=True)
 class TokenClaims:
-    """What a verified token tells us without touching the database."""
+    """What a well-signed, unexpired token says, before the database confirms it."""
 
     user_id: int
+    stamp: str
+    token_id: str
+    expires_at: float
 
 
-def issue_token(user_id: int) -> tuple[str, int]:
-    """Return ``(token, expires_in_seconds)`` for ``user_id``."""
+def issue_token(user_id: int, stamp: str) -> tuple[str, int]:
+    """Return ``(token, expires_in_seconds)`` for the account ``user_id`` with ``stamp``."""
     ttl = int(current_app.config["ACCESS_TOKEN_TTL"])
     now = utcnow()
     payload = {
         "sub": str(user_id),
+        "stm": stamp,
+        "jti": secrets.token_hex(12),
         "aud": AUDIENCE,
         "iat": now,
         "exp": now + timedelta(seconds=ttl),
@@ -37,30 +44,33 @@ def issue_token(user_id: int) -> tuple[str, int]:
 
 
 def verify_token(token: str) -> TokenClaims | None:
-    """Return the claims of a valid, unexpired token, else None.
+    """Return the claims of a well-signed, unexpired token, else None (no SQL).
 
     A token's signature is checked once per process and the verdict remembered for that
     exact string (bounded LRU); expiry is checked on every call. This keeps a cache hit
-    cheap: PyJWT's full validation costs more than the hit's Redis round trip.
+    cheap: PyJWT's full validation costs more than the hit's Redis round trip. Whether
+    the account still exists with this stamp is the guard's question (one query).
     """
-    verified = _verify_signature(token, current_app.config["SECRET_KEY"])
-    if verified is None:
+    claims = _verify_signature(token, current_app.config["SECRET_KEY"])
+    if claims is None or time.time() >= claims.expires_at:
         return None
-    user_id, expires_at = verified
-    return TokenClaims(user_id=user_id) if time.time() < expires_at else None
+    return claims
 
 
 @lru_cache(maxsize=8192)
-def _verify_signature(token: str, secret: str) -> tuple[int, float] | None:
-    """(user id, expiry timestamp) of a well-signed token, else None."""
+def _verify_signature(token: str, secret: str) -> TokenClaims | None:
+    """The claims of a well-signed token of the expected shape, else None."""
     try:
         payload = jwt.decode(
             token,
             secret,
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
-            options={"require": ["sub", "exp", "iat", "aud"]},
+            options={"require": REQUIRED_CLAIMS},
         )
-        return int(payload["sub"]), float(payload["exp"])
+        stamp, token_id = payload["stm"], payload["jti"]
+        if not (isinstance(stamp, str) and isinstance(token_id, str)):
+            return None
+        return TokenClaims(int(payload["sub"]), stamp, token_id, float(payload["exp"]))
     except (jwt.PyJWTError, ValueError, TypeError):
         return None

@@ -7,7 +7,7 @@ import json
 import time
 from dataclasses import dataclass
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: owner is the account's '<id>.<stamp>', never a bare id
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class Entry:
     """A stored 200 response and what it was computed under."""
 
     generation: str | None
-    owner: int | None
+    owner: str | None
     cached_at: float
     ttl: int
     etag: str
@@ -55,7 +55,7 @@ def decode(raw: bytes | None) -> Entry | None:
             return None
         return Entry(
             generation=meta["gen"],
-            owner=meta["owner"],
+            owner=meta["owner"] if isinstance(meta["owner"], str) else None,
             cached_at=float(meta["cached_at"]),
             ttl=int(meta["ttl"]),
             etag=str(meta["etag"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -10,6 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from fynix.common.clock import utcnow
 from fynix.common.types import UTCDateTime
 from fynix.extensions import db
+
+
+def new_security_stamp() -> str:
+    """16 random hex characters."""
+    return secrets.token_hex(8)
 
 
 class User(db.Model):
@@ -33,6 +39,12 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(sa.String(254))
     username: Mapped[str] = mapped_column(sa.String(32))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # Random per account and carried by its tokens: an id reused after a restore or reseed
+    # is a different account to tokens and to the cache. Deferred: only the token check
+    # reads it, so pages that load users keep working while a migration is pending.
+    security_stamp: Mapped[str] = mapped_column(
+        sa.String(16), default=new_security_stamp, deferred=True
+    )
     is_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

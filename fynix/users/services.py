@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import undefer
 
 from fynix.auth.passwords import hash_password
 from fynix.caching import events
@@ -45,15 +46,17 @@ def create_user(email: str, username: str, password: str, *, is_admin: bool = Fa
     except IntegrityError:
         db.session.rollback()
         raise Conflict("That email or username is already taken.") from None
+    events.accounts_created([user.id])
     return user
 
 
 def find_by_login(login: str) -> User | None:
     """The user whose email or username is ``login`` (case-insensitive input)."""
     value = login.strip().lower()
+    statement = select(User).options(undefer(User.security_stamp))  # the token carries it
     if "@" in value:
-        return db.session.scalar(select(User).where(User.email == value, EMAIL_PRESENT))
-    return db.session.scalar(select(User).where(User.username == value))
+        return db.session.scalar(statement.where(User.email == value, EMAIL_PRESENT))
+    return db.session.scalar(statement.where(User.username == value))
 
 
 def update_profile(user: User, changes: dict) -> User:

@@ -1,0 +1,61 @@
+"""What the caching package learns from the features: who is calling, who holds a symbol,
+and what to warm. Registered once by the app factory (``fynix.caching`` imports no feature)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from fynix.auth.guard import bearer_claims
+from fynix.auth.tokens import issue_token
+from fynix.caching import CacheHooks, Identity, WarmRequest
+from fynix.extensions import db
+from fynix.market.models import Quote
+from fynix.portfolio.models import Position
+from fynix.users.models import User
+
+SHARED_PATHS = ("/api/public/market-overview",)
+USER_PATHS = ("/api/portfolio/summary", "/api/notifications/unread-count")
+QUOTES_BATCH = 50
+
+
+def caller_identity() -> Identity | None:
+    """The caller named by a well-signed bearer token (no SQL)."""
+    claims = bearer_claims()
+    if claims is None:
+        return None
+    return Identity(claims.user_id, f"{claims.user_id}.{claims.stamp}", claims.token_id)
+
+
+def holders_of(symbols: list[str]) -> list[int]:
+    """Ids of the users holding any of ``symbols`` (idx_portfolio_positions_symbol)."""
+    statement = select(Position.user_id).where(Position.symbol.in_(symbols)).distinct()
+    return list(db.session.scalars(statement))
+
+
+def warm_requests(limit_users: int) -> list[WarmRequest]:
+    """The public overview, every quote (in batches) and the hot entries of the most
+    recently active users, each with a token of its own user."""
+    users = db.session.execute(
+        select(User.id, User.security_stamp)
+        .order_by(User.last_login_at.desc().nulls_last(), User.id.desc())
+        .limit(limit_users)
+    ).all()
+    plan = [WarmRequest(path) for path in SHARED_PATHS]
+    if not users:
+        return plan
+    symbols = list(db.session.scalars(select(Quote.symbol).order_by(Quote.symbol)))
+    tokens = {user.id: _bearer(user.id, user.security_stamp) for user in users}
+    for start in range(0, len(symbols), QUOTES_BATCH):
+        batch = ",".join(symbols[start : start + QUOTES_BATCH])
+        plan.append(WarmRequest(f"/api/market/quotes?symbols={batch}", tokens[users[0].id]))
+    plan += [WarmRequest(path, tokens[user.id]) for user in users for path in USER_PATHS]
+    return plan
+
+
+def _bearer(user_id: int, stamp: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(user_id, stamp)[0]}"}
+
+
+def cache_hooks() -> CacheHooks:
+    """The hooks ``create_app`` registers with ``fynix.caching.init_cache``."""
+    return CacheHooks(identity=caller_identity, warm_requests=warm_requests, holders_of=holders_of)
