@@ -62,6 +62,11 @@ class Config:
     CACHE_TTL_PUBLIC = env_int("CACHE_TTL_PUBLIC", 1800)
     CACHE_TTL_USER = env_int("CACHE_TTL_USER", 600)
     CACHE_WARM_USERS = env_int("CACHE_WARM_USERS", 100)
+    # Without Redis: the folder of the generation table shared by this host's processes
+    # (default: the instance folder).
+    CACHE_LOCAL_DIR = os.environ.get("CACHE_LOCAL_DIR") or None
+    # How long a CLI command retries delivering its invalidations before it fails.
+    CACHE_CLI_DELIVERY_TIMEOUT = env_float("CACHE_CLI_DELIVERY_TIMEOUT", 10.0)
 
     # Auth
     ACCESS_TOKEN_TTL = env_int("ACCESS_TOKEN_TTL", 3600)
@@ -70,6 +75,9 @@ class Config:
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5 per minute")
+    # When the limits' Redis is unreachable: false (default) keeps limiting per process in
+    # memory; true refuses rate-limited requests with 503 until it answers again.
+    RATELIMIT_FAIL_CLOSED = env_bool("RATELIMIT_FAIL_CLOSED", False)
 
     # AI assistant
     AI_PROVIDER = os.environ.get("AI_PROVIDER", "local")
@@ -121,7 +129,7 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key-with-enough-length-0123456789"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
-    REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+    REDIS_URL = None  # the embedded default; tests that need Redis ask for it (redis_app)
     REDIS_CLUSTER_NODES = None
     REDIS_SENTINELS = None
     ARGON2_TIME_COST = 1

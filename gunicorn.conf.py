@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from config import config_from_env, env_bool, env_int
+from config import env_bool, env_int
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = env_int("GUNICORN_WORKERS", 2)
@@ -57,22 +57,3 @@ access_log_format = (
     '"path": "%(U)s", "query": "%(q)s", "status": %(s)s, "bytes": "%(b)s", '
     '"duration_ms": %(M)s, "request_id": "%({x-request-id}o)s", "user_agent": "%(a)s"}'
 )
-
-
-def uses_in_process_cache() -> bool:
-    """True when the app would cache in process memory: caching on and no Redis configured."""
-    settings = config_from_env()
-    redis = settings.REDIS_URL or settings.REDIS_CLUSTER_NODES or settings.REDIS_SENTINELS
-    return bool(settings.CACHE_ENABLED and not redis)
-
-
-def when_ready(server) -> None:  # noqa: ANN001 (gunicorn's Arbiter)
-    """Warn when several workers would each keep their own, mutually stale, cache."""
-    if server.cfg.workers > 1 and uses_in_process_cache():
-        server.log.warning(
-            "%d workers with the in-process cache: each worker caches on its own, so a write "
-            "served by one worker leaves stale entries in the others. Set REDIS_URL (or "
-            "REDIS_CLUSTER_NODES or REDIS_SENTINELS) for more than one worker, or run "
-            "GUNICORN_WORKERS=1.",
-            server.cfg.workers,
-        )

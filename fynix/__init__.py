@@ -50,8 +50,9 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of fynix.extensions to this app."""
+    from fynix.cache_hooks import cache_hooks
     from fynix.caching import init_cache
-    from fynix.extensions import api, csrf, db, limiter, migrate
+    from fynix.extensions import api, csrf, db, migrate
     from fynix.sessions import AdminOnlySessionInterface
 
     _ensure_sqlite_folder(app)
@@ -60,18 +61,34 @@ def register_extensions(app: Flask) -> None:
     import fynix.models  # noqa: F401  (register every table on db.metadata)
 
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True)
-    init_cache(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    init_cache(app, cache_hooks())
+    configure_rate_limits(app)
+    app.session_interface = AdminOnlySessionInterface()
+    csrf.init_app(app)
+    api.init_app(app, spec_kwargs=_spec_kwargs())
+
+
+def configure_rate_limits(app: Flask) -> None:
+    """Limits in REDIS_URL's Redis (shared by every worker and node) with the cache's bounded
+    timeouts, or in memory; RATELIMIT_FAIL_CLOSED picks what happens when that Redis fails."""
+    from fynix.caching.backends import redis_options
+    from fynix.extensions import limiter
+
+    config = app.config
+    config.setdefault("RATELIMIT_STORAGE_URI", config.get("REDIS_URL") or "memory://")
+    if config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        config.setdefault("RATELIMIT_STORAGE_OPTIONS", redis_options(config))
+    # Fail open (default): per-process in-memory limits while Redis is unreachable.
+    # Fail closed: a limited request is refused with 503 until Redis answers again.
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", not config["RATELIMIT_FAIL_CLOSED"])
+    config.setdefault("RATELIMIT_SWALLOW_ERRORS", False)
     limiter.init_app(app)
     # Every Fynix limit is a route decorator, which Flask-Limiter checks inline; with no
     # default, application or blueprint limits its global before_request check only
     # resolves "no limit" on every request, at more than a cache hit's own cost.
-    hooks = app.before_request_funcs.get(None, [])
-    if limiter._check_request_limit in hooks:  # absent when RATELIMIT_ENABLED is false
-        hooks.remove(limiter._check_request_limit)
-    app.session_interface = AdminOnlySessionInterface()
-    csrf.init_app(app)
-    api.init_app(app, spec_kwargs=_spec_kwargs())
+    # Removed by identity, not by name (tests/test_security.py pins that it is gone).
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks[:] = [hook for hook in hooks if getattr(hook, "__self__", None) is not limiter]
 
 
 def register_blueprints(app: Flask) -> None:

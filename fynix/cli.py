@@ -17,6 +17,8 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from marshmallow import ValidationError
 
+from fynix.caching import events
+from fynix.caching.cli import writes_data
 from fynix.common.clock import utcnow
 from fynix.extensions import db
 from fynix.models import AIInteraction, Notification, Position, Quote, User
@@ -83,10 +85,10 @@ def _progress(items: list, label: str) -> ProgressBar:
 @click.option("--seed", default=42, show_default=True, help="Same seed, same data.")
 @click.option("--if-empty", is_flag=True, help="Exit quietly (status 0) when users exist.")
 @with_appcontext
+@writes_data
 def seed_demo(user_count: int, seed: int, if_empty: bool) -> None:
     """Fill an EMPTY database with demo users, quotes, positions, notifications and AI."""
     from fynix.auth.passwords import hash_password
-    from fynix.caching import events
 
     existing = _count_users()
     if existing:
@@ -111,6 +113,7 @@ def seed_demo(user_count: int, seed: int, if_empty: bool) -> None:
     except Exception:
         db.session.rollback()
         raise
+    events.accounts_created(user_ids)
     events.quotes_changed(row["symbol"] for row in quotes)
     click.echo(
         f"Demo data: {len(users)} users, {len(quotes)} quotes, {counts[Position]} positions, "
@@ -228,6 +231,7 @@ def _ai_interactions(
     confirmation_prompt=True,
     help="Prompted (hidden, twice) when omitted.",
 )
+@writes_data
 def create_admin(email: str, username: str, password: str) -> None:
     """Create an administrator account (exit 1 when invalid or already taken)."""
     from fynix.errors import Conflict
@@ -254,6 +258,7 @@ def _describe(messages: dict | list) -> str:
 
 @market_cli.command("load")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@writes_data
 def load_quotes(csv_file: Path) -> None:
     """Import quotes from a CSV file with the header ``symbol,price[,currency]``.
 

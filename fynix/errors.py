@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from flask import Flask, Response, g, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -19,12 +20,19 @@ class APIError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, status: int | None = None, errors: dict | None = None):
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        errors: dict | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         if status is not None:
             self.status = status
         self.errors = errors
+        self.headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
 
 
 class NotFound(APIError):
@@ -85,7 +93,7 @@ def error_response(
 
 def handle_api_error(exc: APIError):
     """Render an APIError raised by a service."""
-    return error_response(exc.status, exc.message, exc.errors)
+    return error_response(exc.status, exc.message, exc.errors, exc.headers)
 
 
 def handle_validation_error(exc: ValidationError):
@@ -121,6 +129,17 @@ def handle_database_unavailable(exc: OperationalError):
     )
 
 
+def handle_limits_unavailable(exc: redis.RedisError):
+    """The rate-limit store failed with RATELIMIT_FAIL_CLOSED: refuse, bounded and clear.
+
+    (The cache turns its own Redis errors into a BYPASS; only the limiter's reach here.)
+    """
+    log.error("rate-limit storage unavailable: %s", exc.__class__.__name__)
+    return error_response(
+        503, "Rate limiting is unavailable; retry shortly.", None, {"Retry-After": "2"}
+    )
+
+
 def handle_unexpected(exc: Exception):
     """Last resort: roll back, log with the traceback, answer 500 without details."""
     if isinstance(exc, HTTPException):
@@ -151,4 +170,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(redis.RedisError, handle_limits_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -31,12 +31,7 @@ migrate = Migrate()
 cache = Cache()
 api = FynixApi()
 csrf = CSRFProtect()
-# Limits live in REDIS_URL's Redis (shared by every worker and node) or in memory; when
-# that Redis is down they fall back to memory instead of failing the request. Headers
-# give clients X-RateLimit-* and, on a 429, Retry-After.
-limiter = Limiter(
-    key_func=get_remote_address,
-    default_limits=[],
-    headers_enabled=True,
-    in_memory_fallback_enabled=True,
-)
+# Limits live in REDIS_URL's Redis (shared by every worker and node) or in memory; what
+# happens when that Redis fails is configured in create_app (RATELIMIT_FAIL_CLOSED).
+# Headers give clients X-RateLimit-* and, on a 429, Retry-After.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)

@@ -19,7 +19,7 @@ def healthz():
 @blp.get("/readyz")
 def readyz():
     """200 when the database answers and the schema is at head; Redis down is only degraded."""
-    from fynix.caching import cache_health
+    from fynix.caching.manage import health as cache_health
     from fynix.services.database_migration import DatabaseMigrationService
 
     checks: dict = {}

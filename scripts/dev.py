@@ -132,8 +132,6 @@ def run() -> None:
     flask("seed-demo", "--if-empty")
     ensure_admin()
     env = tool_env()
-    if not any(env.get(name) for name in ("REDIS_URL", "REDIS_CLUSTER_NODES", "REDIS_SENTINELS")):
-        env.setdefault("GUNICORN_WORKERS", "1")  # the in-process cache is per process
     bind = env.setdefault("GUNICORN_BIND", "127.0.0.1:8000")
     say(f"serving on http://{bind}  (Ctrl-C stops)")
     print(f"    API docs:  http://{bind}/api/docs\n    health:    http://{bind}/healthz")

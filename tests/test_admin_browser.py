@@ -209,18 +209,18 @@ def test_cache_page_warm_clear_and_pattern_preview(session, people):
     assert warmed >= 1
     session.screenshot("03-cache-warmed")
     session.page.click("button:has-text('Clear all cache entries')")
-    deleted = _count(" ".join(session.flashes()), r"Deleted (\d+) keys?\.")
+    deleted = _count(" ".join(session.flashes()), r"Deleted (\d+) entr(?:y|ies)\.")
     assert deleted >= warmed
 
     _make_traffic(session.server, user["token"])
     session.page.fill("#pattern", "user:*")
-    session.page.click("button:has-text('Preview matching keys')")
+    session.page.click("button:has-text('Preview matching entries')")
     preview = session.page.inner_text("#pattern-preview")
-    matching = _count(preview, r"(\d+) keys? match(?:es)? user:\*")
+    matching = _count(preview, r"(\d+) entr(?:y|ies) match(?:es)? user:\*")
     assert matching >= 1
     session.screenshot("04-cache-pattern-preview")
     session.page.click("#pattern-confirm-form button")
-    assert f"Deleted {matching} key{'s' if matching != 1 else ''} matching user:*." in (
+    assert f"Deleted {matching} {'entry' if matching == 1 else 'entries'} matching user:*." in (
         session.flashes()
     )
     session.screenshot("05-cache-pattern-deleted")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -49,6 +50,59 @@ def test_fifty_concurrent_cold_requests_compute_once(redis_auth, monkeypatch):
     assert len(computations) == 1
     assert sorted(r.headers["X-Cache"] for r in responses).count("MISS") == 1
     assert len({r.get_data() for r in responses}) == 1
+
+
+def test_waiters_stop_at_once_when_the_holder_stores_nothing(redis_auth, monkeypatch):
+    """Concurrent GETs of a missing position: the lock holder answers 404 and stores
+    nothing; the waiters learn it from the lock's release, not by polling out their wait."""
+    import fynix.caching.decorator as decorator
+    import fynix.portfolio.services as services
+    from fynix.caching.manager import get_manager
+    from fynix.errors import NotFound
+
+    _, headers = redis_auth.new_user()
+    app = redis_auth.client.application
+    store = get_manager(app).store
+    waiting, released = threading.Event(), threading.Event()
+    polls_after_release = []
+
+    class Clock:  # the decorator's view of the time module: counts the waiters' polls
+        monotonic = staticmethod(time.monotonic)
+        time = staticmethod(time.time)
+
+        @staticmethod
+        def sleep(seconds):
+            waiting.set()
+            if released.is_set():
+                polls_after_release.append(seconds)
+            time.sleep(seconds)
+
+    original_release = store.release
+
+    def release(key, token):
+        original_release(key, token)
+        released.set()
+
+    def slow_missing(user_id, position_id):
+        waiting.wait(10)  # hold the lock until someone waits on it
+        raise NotFound("No such position.")
+
+    monkeypatch.setattr(decorator, "time", Clock)
+    monkeypatch.setattr(store, "release", release)
+    monkeypatch.setattr(services, "get_position", slow_missing)
+    responses = []
+
+    def read():
+        responses.append(app.test_client().get("/api/portfolio/positions/4242", headers=headers))
+
+    threads = [threading.Thread(target=read) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [r.status_code for r in responses] == [404] * 6
+    assert released.is_set()
+    assert len(polls_after_release) <= 2 * 5  # a poll or two each, not 2 s of them
 
 
 QUERY_VALUES = st.one_of(

@@ -7,6 +7,9 @@ from flask import flash, redirect, render_template, url_for
 from fynix.admin import blp
 from fynix.admin.forms import ActionForm, PatternForm, WarmForm
 from fynix.caching import manage
+from fynix.caching.manager import Bypass
+
+UNREACHABLE = "The cache backend is unreachable; nothing was changed. Retry when it is back."
 
 
 def _plural(count: int, singular: str, plural: str) -> str:
@@ -17,11 +20,12 @@ def render_cache_page(
     pattern_form: PatternForm | None = None, preview: dict | None = None, status: int = 200
 ):
     """The cache page, optionally showing a pattern preview awaiting confirmation."""
-    stats = manage.get_stats()["namespaces"]
+    stats = manage.get_stats(strict=False)
     return render_template(
         "admin/cache.html",
         ttls=manage.ttl_table(),
-        keys={name: row.get("keys") for name, row in stats.items()},
+        keys={name: row.get("keys") for name, row in stats["namespaces"].items()},
+        cache_down=stats["redis"]["status"] == "down",
         warm_form=WarmForm(formdata=None),
         clear_form=ActionForm(formdata=None),
         pattern_form=pattern_form or PatternForm(formdata=None),
@@ -42,8 +46,12 @@ def warm_cache():
     if not form.validate_on_submit():
         flash("The number of users must be between 0 and 100000.", "error")
         return redirect(url_for("admin.show_cache"))
-    warmed = manage.warm(limit_users=form.users.data)
-    flash(f"Warmed {_plural(warmed, 'entry', 'entries')}.", "success")
+    try:
+        warmed = manage.warm(limit_users=form.users.data)
+    except Bypass:
+        flash(UNREACHABLE, "error")
+    else:
+        flash(f"Warmed {_plural(warmed, 'entry', 'entries')}.", "success")
     return redirect(url_for("admin.show_cache"))
 
 
@@ -51,8 +59,12 @@ def warm_cache():
 def clear_cache():
     """Drop every entry of this application (nothing else in the Redis database)."""
     if ActionForm().validate_on_submit():
-        deleted = manage.clear_all()
-        flash(f"Deleted {_plural(deleted, 'key', 'keys')}.", "success")
+        try:
+            deleted = manage.clear_all()
+        except Bypass:
+            flash(UNREACHABLE, "error")
+        else:
+            flash(f"Deleted {_plural(deleted, 'entry', 'entries')}.", "success")
     return redirect(url_for("admin.show_cache"))
 
 
@@ -71,5 +83,8 @@ def clear_cache_pattern():
     except ValueError as exc:
         form.pattern.errors = [str(exc)]
         return render_cache_page(form, status=400)
-    flash(f"Deleted {_plural(deleted, 'key', 'keys')} matching {pattern}.", "success")
+    except Bypass:
+        flash(UNREACHABLE, "error")
+        return redirect(url_for("admin.show_cache"))
+    flash(f"Deleted {_plural(deleted, 'entry', 'entries')} matching {pattern}.", "success")
     return redirect(url_for("admin.show_cache"))

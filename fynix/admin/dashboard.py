@@ -6,6 +6,7 @@ from flask import render_template
 
 from fynix.admin import blp
 from fynix.caching import manage
+from fynix.caching.manager import Bypass
 
 # Geometry of the server-rendered SVG bar chart (user units; the SVG scales to its box).
 LABEL_WIDTH = 120
@@ -59,6 +60,9 @@ def build_chart(namespaces: dict[str, dict]) -> dict:
 @blp.get("/")
 def show_dashboard():
     """Cache health, totals, breaker state, and the hit-ratio chart."""
-    stats = manage.get_stats()
+    try:
+        stats, cache_down = manage.get_stats(), False
+    except Bypass:  # a degraded page: this process's own counters, the backend marked down
+        stats, cache_down = manage.get_stats(strict=False), True
     chart = build_chart(stats["namespaces"])
-    return render_template("admin/dashboard.html", stats=stats, chart=chart)
+    return render_template("admin/dashboard.html", stats=stats, chart=chart, cache_down=cache_down)

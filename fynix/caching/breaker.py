@@ -12,8 +12,11 @@ log = logging.getLogger(__name__)
 class CircuitBreaker:
     """closed -> (threshold failures) -> open -> (cooldown) -> half-open -> closed/open.
 
-    Half-open lets exactly one caller probe Redis; everyone else keeps bypassing
-    until that probe succeeds. Errors are logged once per opening.
+    Half-open lets one request at a time probe Redis; everyone else keeps bypassing until
+    a probe succeeds. A probe that neither succeeds nor fails (its caller died) is given up
+    after another cooldown, so the breaker can never stay half-open for good. The cache
+    manager's background thread also closes it as soon as Redis answers again, so idle
+    processes recover without traffic. Errors are logged once per opening.
     """
 
     def __init__(self, threshold: int, cooldown: float) -> None:
@@ -25,7 +28,7 @@ class CircuitBreaker:
         # Wall-clock start of the last outage that opened the breaker: entries cached
         # before it may predate writes whose invalidation never reached Redis.
         self.outage_started: float | None = None
-        self._probing = False
+        self._probe_started: float | None = None
         self._lock = threading.Lock()
 
     @property
@@ -38,13 +41,16 @@ class CircuitBreaker:
         return "open"
 
     def allow(self) -> bool:
-        """May this caller talk to Redis now?"""
+        """May this caller talk to Redis now? A True in half-open makes it the prober."""
         with self._lock:
             if self.opened_at is None:
                 return True
-            if time.monotonic() - self.opened_at < self.cooldown or self._probing:
+            now = time.monotonic()
+            if now - self.opened_at < self.cooldown:
                 return False
-            self._probing = True
+            if self._probe_started is not None and now - self._probe_started < self.cooldown:
+                return False
+            self._probe_started = now
             return True
 
     def record_success(self) -> bool:
@@ -54,24 +60,28 @@ class CircuitBreaker:
             self.failures = 0
             self.first_failure_at = None
             self.opened_at = None
-            self._probing = False
+            self._probe_started = None
             return recovered
 
     def record_failure(self, exc: BaseException) -> None:
-        """Note a failed call; open (and log once) at the threshold."""
+        """Note a failed call; open (and log once) at the threshold or after a failed probe."""
         with self._lock:
             self.failures += 1
             if self.first_failure_at is None:
                 self.first_failure_at = time.time()
-            reopening = self._probing
-            self._probing = False
+            reopening = self.opened_at is not None
+            self._probe_started = None
             if self.failures >= self.threshold or reopening:
-                already_open = self.opened_at is not None
                 self.opened_at = time.monotonic()
-                if not already_open:
+                if not reopening:
                     self.outage_started = self.first_failure_at
                     log.warning(
                         "cache backend unavailable, bypassing for %.1fs: %s",
                         self.cooldown,
                         exc.__class__.__name__,
                     )
+
+    def release_probe(self) -> None:
+        """The prober gave up without an answer (e.g. its request failed elsewhere)."""
+        with self._lock:
+            self._probe_started = None

@@ -12,7 +12,6 @@ from typing import Any
 from flask import Response, current_app, request
 from marshmallow import Schema, ValidationError
 
-from fynix.auth.guard import current_user_id
 from fynix.caching import keys
 from fynix.caching.entries import Entry, decode, make_etag
 from fynix.caching.manager import Bypass, CacheManager, get_manager
@@ -20,15 +19,11 @@ from fynix.caching.namespaces import NAMESPACES
 
 LOCK_POLL_SECONDS = 0.02
 
-# Blueprint name -> namespaces whose views asked for invalidate_on_mutation.
-MUTATION_NAMESPACES: dict[str, set[str]] = {}
-
 
 def redis_cache(
     ttl: int | None = None,
     prefix: str = "public",
     vary_on_user: bool = True,
-    invalidate_on_mutation: bool = True,
     vary_on_headers: Iterable[str] = (),
     *,
     ttl_setting: str | None = None,
@@ -36,32 +31,34 @@ def redis_cache(
 ) -> Callable:
     """Cache a GET view's 200 responses under namespace ``prefix``.
 
-    The key holds the namespace, the verified user id (``vary_on_user``), the
-    endpoint, its view args, the *validated* query arguments of ``query`` and the
-    ``vary_on_headers``. A hit costs one MGET and no SQL.
+    The key holds the namespace, the caller's user id (``vary_on_user``, from the verified
+    token), the endpoint, its view args, the *validated* query arguments of ``query`` and
+    the ``vary_on_headers``; an entry is served only to the account it was computed for.
+    A hit costs one MGET and no SQL. Services invalidate through ``fynix.caching.events``.
     """
     namespace = NAMESPACES[prefix]
     vary_headers = tuple(h.lower() for h in vary_on_headers)
     validated_query = _query_validator(query)
 
     def decorator(view: Callable) -> Callable:
-        if invalidate_on_mutation:
-            MUTATION_NAMESPACES.setdefault(view.__module__.split(".")[1], set()).add(prefix)
-
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            user_id = current_user_id() if vary_on_user else None
             manager = get_manager()
+            identity = manager.hooks.identity() if vary_on_user else None
             seconds = ttl if ttl is not None else manager.ttl_for(prefix, ttl_setting)
-            headers = _cache_headers(namespace.visibility, seconds, vary_on_user, vary_headers)
+            headers = _cache_headers(namespace.visibility, vary_on_user, vary_headers)
             args_key = validated_query(request.query_string)
             if args_key is None or request.method not in {"GET", "HEAD"}:
                 return _bypass(view(*args, **kwargs), manager, prefix, headers)
-            scope = keys.scope_of(user_id if namespace.per_user else None)
+            per_user = namespace.per_user and identity is not None
+            scope = keys.scope_of(identity.user_id if per_user else None)
             digest = keys.request_digest(kwargs, args_key, _vary_values(vary_headers))
-            entry_key = keys.entry_key(manager.prefix, prefix, scope, request.endpoint, digest)
-            gen_key = keys.gen_key(manager.prefix, prefix, scope)
-            lookup = _Lookup(manager, prefix, gen_key, entry_key, user_id)
+            lookup = _Lookup(
+                manager,
+                gen_key=keys.gen_key(manager.prefix, prefix, scope),
+                entry_key=keys.entry_key(manager.prefix, prefix, scope, request.endpoint, digest),
+                owner=identity.owner if per_user else None,
+            )
             try:
                 hit = lookup.fetch()
                 if hit is None:
@@ -78,7 +75,6 @@ def redis_cache(
             finally:
                 lookup.release()
 
-        wrapper.cache_namespace = prefix  # read by tests and the admin pages
         return wrapper
 
     return decorator
@@ -87,20 +83,16 @@ def redis_cache(
 class _Lookup:
     """One request's conversation with the store about one entry."""
 
-    def __init__(
-        self, manager: CacheManager, namespace: str, gen_key: str, entry_key: str, owner: int | None
-    ):
+    def __init__(self, manager: CacheManager, gen_key: str, entry_key: str, owner: str | None):
         self.manager = manager
-        self.namespace = namespace
         self.gen_key = gen_key
         self.entry_key = entry_key
+        self.lock_key = keys.lock_key(entry_key)
         self.owner = owner
         self.generation: str | None = None
         self.lock_token: bytes | None = None
 
-    def fetch(self) -> Entry | None:
-        """The one round trip of a hit: MGET generation + entry; None when absent or stale."""
-        gen_raw, raw = self.manager.call("mget", [self.gen_key, self.entry_key])
+    def _valid(self, gen_raw: bytes | None, raw: bytes | None) -> Entry | None:
         # A tampered, non-UTF-8 generation must be a miss, not a 500.
         self.generation = gen_raw.decode("utf-8", "replace") if gen_raw else None
         entry = decode(raw)
@@ -111,11 +103,18 @@ class _Lookup:
             return None
         return entry
 
+    def fetch(self) -> Entry | None:
+        """The one round trip of a hit: MGET generation + entry; None when absent or stale."""
+        return self._valid(*self.manager.call("mget", [self.gen_key, self.entry_key]))
+
     def wait_for_peer(self) -> Entry | None:
-        """Take the stampede lock, or wait (bounded) for the holder's result."""
+        """Take the stampede lock, or wait (bounded) while its holder computes.
+
+        Waiters read the lock with the entry: once it is gone without a fresh entry (the
+        holder answered a 404, failed, or its lock expired) they stop waiting at once.
+        """
         token = uuid.uuid4().hex.encode()
-        lock = keys.lock_key(self.entry_key)
-        if self.manager.call("add", lock, token, self.manager.lock_ttl_ms):
+        if self.manager.call("add", self.lock_key, token, self.manager.lock_ttl_ms):
             self.lock_token = token
             # The previous holder may have stored and released between our MGET and SET NX.
             entry = self.fetch()
@@ -125,8 +124,11 @@ class _Lookup:
         deadline = time.monotonic() + self.manager.lock_wait
         while time.monotonic() < deadline:
             time.sleep(LOCK_POLL_SECONDS)
-            entry = self.fetch()
-            if entry is not None:
+            gen_raw, raw, lock = self.manager.call(
+                "mget", [self.gen_key, self.entry_key, self.lock_key]
+            )
+            entry = self._valid(gen_raw, raw)
+            if entry is not None or lock is None:
                 return entry
         return None
 
@@ -147,7 +149,7 @@ class _Lookup:
         if self.lock_token is not None:
             token, self.lock_token = self.lock_token, None
             with suppress(Bypass):  # otherwise the lock expires by itself
-                self.manager.call("release", keys.lock_key(self.entry_key), token)
+                self.manager.call("release", self.lock_key, token)
 
 
 def _query_validator(schema_class: type[Schema] | None) -> Callable[[bytes], dict | None]:
@@ -171,8 +173,11 @@ def _vary_values(vary_headers: tuple[str, ...]) -> dict[str, str]:
     return {name: request.headers.get(name, "") for name in vary_headers}
 
 
-def _cache_headers(visibility: str, ttl: int, per_user: bool, vary: tuple[str, ...]) -> dict:
-    headers = {"Cache-Control": f"{visibility}, max-age={ttl}"}
+@lru_cache(maxsize=64)
+def _cache_headers(visibility: str, per_user: bool, vary: tuple[str, ...]) -> dict[str, str]:
+    """Any HTTP cache may keep the answer but must revalidate it (a HIT answers 304), so no
+    browser or proxy ever shows a response the server would no longer serve."""
+    headers = {"Cache-Control": f"{visibility}, no-cache"}
     varies = (["Authorization"] if per_user else []) + [h.title() for h in vary]
     if varies:
         headers["Vary"] = ", ".join(varies)
@@ -199,13 +204,7 @@ def _bypass(result: Any, manager: CacheManager, namespace: str, headers: dict) -
     if manager.enabled:
         manager.count(namespace, "bypasses")
     if response.status_code == 200 and not response.direct_passthrough:
-        return _respond(
-            response.get_data(),
-            make_etag(response.get_data()),
-            "BYPASS",
-            headers,
-            response.mimetype,
-            None,
-        )
+        body = response.get_data()
+        return _respond(body, make_etag(body), "BYPASS", headers, response.mimetype, None)
     response.headers["X-Cache"] = "BYPASS"
     return response

@@ -1,10 +1,16 @@
-"""What changed, said by services after a commit; the dependency rules live here, once.
+"""What changed, said by services after a commit; what that makes stale is decided here, once.
 
-positions of U changed  -> portfolio(U), ai(U)   (assistant answers read the portfolio)
-quotes of S changed     -> market, public, and "positions changed" for every holder of S
-notifications of U      -> notifications(U)
-AI interactions of U    -> ai(U)
-profile of U            -> user(U)
+    positions of U changed      -> portfolio(U)
+    quotes of S changed         -> market, public, and portfolio of every holder of S
+    notifications of U changed  -> notifications(U)
+    AI interactions of U        -> ai(U)
+    profile of U changed        -> user(U)
+    accounts created            -> every per-user namespace of each (fresh generations)
+    login of U recorded         -> nothing (no cached answer shows the last login)
+    unchanged                   -> nothing (the write found nothing to change)
+
+Every successful API write must announce what it changed, even "nothing cached": in
+testing, a write that announced nothing fails (see ``fynix.caching.check_announced``).
 """
 
 from __future__ import annotations
@@ -12,54 +18,63 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import g, has_request_context
-from sqlalchemy import select
 
 from fynix.caching import keys
 from fynix.caching.manager import get_manager
-from fynix.extensions import db
+from fynix.caching.namespaces import NAMESPACES
+
+PER_USER = tuple(name for name, ns in NAMESPACES.items() if ns.per_user)
 
 
-def invalidate(scopes: Iterable[tuple[str, int | None]]) -> None:
+def invalidate(change: str, scopes: Iterable[tuple[str, int | None]]) -> None:
     """Start a new generation for each (namespace, user id or None) in one round trip."""
+    if has_request_context():
+        g.cache_announced = change
     manager = get_manager()
     gen_keys = sorted({keys.gen_key(manager.prefix, ns, keys.scope_of(uid)) for ns, uid in scopes})
-    if has_request_context():
-        g.setdefault("cache_bumped", set()).update(gen_keys)
     manager.bump(gen_keys)
-
-
-def _portfolio_scopes(user_ids: Iterable[int]) -> list[tuple[str, int | None]]:
-    return [(ns, uid) for uid in user_ids for ns in ("portfolio", "ai")]
 
 
 def positions_changed(user_id: int) -> None:
     """A user's positions changed."""
-    invalidate(_portfolio_scopes([user_id]))
+    invalidate("positions", [("portfolio", user_id)])
 
 
 def quotes_changed(symbols: Iterable[str]) -> None:
     """Quotes of ``symbols`` changed: shared market data and every holder's valuation."""
-    from fynix.portfolio.models import Position
-
     symbols = sorted(set(symbols))
     if not symbols:
+        invalidate("quotes", [])
         return
-    holders = db.session.scalars(
-        select(Position.user_id).where(Position.symbol.in_(symbols)).distinct()
-    ).all()
-    invalidate([("market", None), ("public", None), *_portfolio_scopes(holders)])
+    holders = get_manager().hooks.holders_of(symbols)
+    invalidate("quotes", [("market", None), ("public", None), *(("portfolio", u) for u in holders)])
 
 
 def notifications_changed(user_id: int) -> None:
     """A user's notifications changed."""
-    invalidate([("notifications", user_id)])
+    invalidate("notifications", [("notifications", user_id)])
 
 
 def ai_changed(user_id: int) -> None:
     """A user's AI interactions changed."""
-    invalidate([("ai", user_id)])
+    invalidate("ai", [("ai", user_id)])
 
 
 def user_changed(user_id: int) -> None:
     """A user's profile changed."""
-    invalidate([("user", user_id)])
+    invalidate("profile", [("user", user_id)])
+
+
+def accounts_created(user_ids: Iterable[int]) -> None:
+    """New accounts start with fresh generations, even on an id used before (a restore)."""
+    invalidate("accounts", [(ns, uid) for uid in user_ids for ns in PER_USER])
+
+
+def unchanged() -> None:
+    """The write found nothing to change (e.g. marking read what is already read)."""
+    invalidate("unchanged", [])
+
+
+def login_recorded(user_id: int) -> None:
+    """A login was recorded (last_login_at): no cached answer shows it."""
+    invalidate("login", [])

@@ -4,6 +4,7 @@
     <prefix>:<namespace>:{<scope>}:e:<endpoint>:<digest>  an entry
     <prefix>:<namespace>:{<scope>}:lock:<endpoint>:<digest>
     <prefix>:stats                                        shared hit/miss counters
+    <prefix>:epoch                                        in-process store only: host epoch
 
 ``scope`` is ``u<user id>`` for per-user data and ``g`` for shared data. The braces
 are a Redis Cluster hash tag: a scope's generation, entries and locks share a slot,
@@ -30,6 +31,16 @@ def scope_base(prefix: str, namespace: str, scope: str) -> str:
 def gen_key(prefix: str, namespace: str, scope: str) -> str:
     """Key holding the scope's current generation token."""
     return f"{scope_base(prefix, namespace, scope)}:gen"
+
+
+def is_generation_key(key: str) -> bool:
+    """True for a key made by gen_key (the local store keeps those host-wide)."""
+    return key.endswith(":gen")
+
+
+def epoch_key(prefix: str) -> str:
+    """Key of the host-wide epoch of the in-process store (bumped by ``cache clear``)."""
+    return f"{prefix}:epoch"
 
 
 def entry_key(prefix: str, namespace: str, scope: str, endpoint: str, digest: str) -> str:

@@ -14,15 +14,18 @@ from typing import Any
 from flask import Flask, current_app
 
 from fynix.caching.breaker import CircuitBreaker
+from fynix.caching.hooks import CacheHooks
 from fynix.caching.keys import stats_key
 from fynix.caching.namespaces import EXTRA_TTL_SETTINGS, NAMESPACES
-from fynix.caching.store import MemoryStore, RedisStore, StoreError
+from fynix.caching.store import StoreError
 
 log = logging.getLogger(__name__)
 
 STATS_FLUSH_SECONDS = 1.0
+RECOVERY_PROBE_SECONDS = 0.2
 STATS_TTL = 7 * 24 * 3600
 MAX_PENDING = 10_000
+CLEAR_ALL = "*"
 
 
 class Bypass(Exception):
@@ -30,11 +33,16 @@ class Bypass(Exception):
 
 
 class CacheManager:
-    """Runs every cache operation through the circuit breaker and counts the outcome."""
+    """Runs every cache operation through the circuit breaker and counts the outcome.
 
-    def __init__(self, app: Flask, store: Any | None) -> None:
-        config = app.config
+    A background thread per process flushes the counters and, while Redis is unreachable
+    or invalidations are owed, probes it every 0.2 s: an idle worker closes its breaker
+    and replays what it owes as soon as Redis answers, without waiting for a request.
+    """
+
+    def __init__(self, config: Any, store: Any | None) -> None:
         self.store = store
+        self.hooks = CacheHooks()  # replaced by init_cache with the app's own
         self.enabled = store is not None
         self.prefix = config["CACHE_KEY_PREFIX"]
         self.backend = store.backend if store is not None else "disabled"
@@ -44,13 +52,14 @@ class CacheManager:
         self.ttls = {name: int(config[ns.ttl_setting]) for name, ns in NAMESPACES.items()}
         self.settings = {key: int(config[key]) for key in EXTRA_TTL_SETTINGS}
         self.gen_ttl = 2 * max([*self.ttls.values(), *self.settings.values()]) + 60
-        self.lock_ttl_ms = int(config.get("CACHE_LOCK_TTL_MS", 5000))
-        self.lock_wait = float(config.get("CACHE_LOCK_WAIT", 2.0))
+        self.lock_ttl_ms = int(config["CACHE_LOCK_TTL_MS"])
+        self.lock_wait = float(config["CACHE_LOCK_WAIT"])
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
         self._pending: set[str] = set()
         self._pending_lock = threading.Lock()
-        self._flusher_pid: int | None = None
+        self._worker_pid: int | None = None
+        self.closed = False
 
     def ttl_for(self, namespace: str, setting: str | None = None) -> int:
         """TTL of an endpoint: its own setting when it names one, else its namespace's."""
@@ -72,12 +81,22 @@ class CacheManager:
                 self._replay_pending()
             result = getattr(self.store, operation)(*args, **kwargs)
         except StoreError as exc:
-            self.breaker.record_failure(exc)
-            self.count("_backend", "errors")
+            self._failed(exc)
             raise Bypass(str(exc)) from exc
+        except BaseException:
+            self.breaker.release_probe()
+            raise
+        self._succeeded()
+        return result
+
+    def _failed(self, exc: StoreError) -> None:
+        self.breaker.record_failure(exc)
+        self.count("_backend", "errors")
+        self._ensure_worker()
+
+    def _succeeded(self) -> None:
         if self.breaker.record_success():
             log.warning("cache backend reachable again")
-        return result
 
     def distrust_before(self) -> float | None:
         """Entries cached before the last outage may have missed an invalidation."""
@@ -92,24 +111,32 @@ class CacheManager:
         try:
             self.call("set_many", dict.fromkeys(gen_keys, token), self.gen_ttl)
         except Bypass:
-            with self._pending_lock:
-                if len(self._pending) + len(gen_keys) > MAX_PENDING:
-                    log.error("too many lost invalidations; the cache will be cleared on recovery")
-                    self._pending = {"*"}
-                else:
-                    self._pending.update(gen_keys)
+            self._owe(gen_keys)
+
+    def _owe(self, gen_keys: list[str]) -> None:
+        with self._pending_lock:
+            if CLEAR_ALL in self._pending:
+                pass
+            elif len(self._pending) + len(gen_keys) > MAX_PENDING:
+                log.error("too many lost invalidations; the cache will be cleared on recovery")
+                self._pending = {CLEAR_ALL}
+            else:
+                self._pending.update(gen_keys)
+        self._ensure_worker()
 
     def _replay_pending(self) -> None:
         """Bump every generation whose invalidation was lost; StoreError if Redis still fails."""
         with self._pending_lock:
             pending, self._pending = self._pending, set()
+        if not pending:
+            return
         try:
-            if "*" in pending:
+            if CLEAR_ALL in pending:
                 self._delete_all_entries()
             else:
                 token = uuid.uuid4().hex[:16].encode()
                 self.store.set_many(dict.fromkeys(pending, token), self.gen_ttl)
-        except StoreError:
+        except BaseException:
             with self._pending_lock:
                 self._pending |= pending
             raise
@@ -125,24 +152,53 @@ class CacheManager:
         """How many invalidations wait for Redis to come back."""
         return len(self._pending)
 
+    def recover(self) -> bool:
+        """Probe Redis now (whatever the breaker says) and replay what is owed; True when
+        nothing is owed any more. Used by the background thread and by CLI commands."""
+        if not self.enabled:
+            return True
+        try:
+            if self._pending:
+                self._replay_pending()
+            else:
+                self.store.ping()
+        except StoreError as exc:
+            self.breaker.record_failure(exc)
+            return False
+        self._succeeded()
+        return not self._pending
+
+    def deliver_pending(self, timeout: float) -> bool:
+        """Retry owed invalidations with backoff for up to ``timeout`` seconds."""
+        deadline, delay = time.monotonic() + timeout, 0.05
+        while self._pending:
+            if self.recover() or time.monotonic() + delay > deadline:
+                break
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        return not self._pending
+
     # -- stats -----------------------------------------------------------------------
     def count(self, namespace: str, kind: str, amount: int = 1) -> None:
         """Add to a shared counter (flushed to the store about once a second)."""
         with self._counts_lock:
             self._counts[f"{namespace}:{kind}"] += amount
-        self._ensure_flusher()
+        if self._worker_pid != os.getpid():
+            self._ensure_worker()
 
     def flush_counts(self) -> None:
-        """Push buffered counters to the store now."""
+        """Push buffered counters to the store now (skipped while the breaker is not closed)."""
         with self._counts_lock:
             counts, self._counts = self._counts, Counter()
         if not counts or not self.enabled:
             return
         try:
-            if not self.breaker.allow():
+            if self.breaker.state != "closed":
                 raise Bypass("circuit open")
             self.store.hincrby_many(stats_key(self.prefix), dict(counts), STATS_TTL)
-        except (StoreError, Bypass):
+        except (StoreError, Bypass) as exc:
+            if isinstance(exc, StoreError):
+                self.breaker.record_failure(exc)
             with self._counts_lock:
                 self._counts.update(counts)
 
@@ -151,96 +207,43 @@ class CacheManager:
         with self._counts_lock:
             return dict(self._counts)
 
-    def _ensure_flusher(self) -> None:
+    def maintain(self) -> float:
+        """One round of background work; returns how long to sleep before the next."""
+        troubled = bool(self._pending) or self.breaker.state != "closed"
+        if troubled:
+            troubled = not self.recover()
+        if not troubled:
+            self.flush_counts()
+        return RECOVERY_PROBE_SECONDS if troubled else STATS_FLUSH_SECONDS
+
+    def close(self) -> None:
+        """Stop the background thread (the app is being torn down)."""
+        self.closed = True
+
+    def _ensure_worker(self) -> None:
         # One daemon thread per process (started lazily, so it survives gunicorn's fork).
-        if self._flusher_pid == os.getpid() or not self.enabled:
+        if self._worker_pid == os.getpid() or not self.enabled or self.closed:
             return
-        self._flusher_pid = os.getpid()
+        self._worker_pid = os.getpid()
         thread = threading.Thread(
-            target=_flush_forever, args=(weakref.ref(self),), name="fynix-cache-stats", daemon=True
+            target=_maintain_forever, args=(weakref.ref(self),), name="fynix-cache", daemon=True
         )
         thread.start()
 
 
-def _flush_forever(manager_ref: weakref.ref) -> None:
-    """Flush counters every second until the manager (and its app) is gone."""
+def _maintain_forever(manager_ref: weakref.ref) -> None:
+    """Flush counters and recover from outages until the manager (and its app) is gone."""
     while True:
-        time.sleep(STATS_FLUSH_SECONDS)
         manager = manager_ref()
-        if manager is None:
+        if manager is None or manager.closed:
             return
         try:
-            manager.flush_counts()
-        except Exception:  # never let the flusher die
-            log.exception("cache stats flush failed")
+            pause = manager.maintain()
+        except Exception:  # never let the maintenance thread die
+            log.exception("cache maintenance failed")
+            pause = STATS_FLUSH_SECONDS
         del manager
-
-
-def build_store(app: Flask) -> Any | None:
-    """Bind Flask-Caching's backend for this config and wrap it in a byte-level store.
-
-    Precedence: REDIS_CLUSTER_NODES, then REDIS_SENTINELS, then REDIS_URL, else in-process.
-    """
-    from fynix.extensions import cache
-
-    config = app.config
-    if not config["CACHE_ENABLED"]:
-        cache.init_app(app, config={"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True})
-        return None
-    options = _redis_options(config)
-    if config.get("REDIS_CLUSTER_NODES"):
-        options.pop("max_connections")  # RedisCluster keeps one pool per node itself
-        backend = {
-            "CACHE_TYPE": "RedisClusterCache",
-            "CACHE_REDIS_CLUSTER": config["REDIS_CLUSTER_NODES"],
-        }
-    elif config.get("REDIS_SENTINELS"):
-        # sentinel_* options apply to the connections to the sentinels themselves.
-        options["sentinel_socket_timeout"] = options["socket_timeout"]
-        options["sentinel_socket_connect_timeout"] = options["socket_connect_timeout"]
-        backend = {
-            "CACHE_TYPE": "RedisSentinelCache",
-            "CACHE_REDIS_SENTINELS": parse_hostports(config["REDIS_SENTINELS"]),
-            "CACHE_REDIS_SENTINEL_MASTER": config["REDIS_SENTINEL_MASTER"],
-        }
-    elif config.get("REDIS_URL"):
-        backend = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": config["REDIS_URL"]}
-    else:
-        cache.init_app(app, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 100_000})
-        return MemoryStore(_backend(app))
-    cache.init_app(app, config={**backend, "CACHE_OPTIONS": options})
-    return RedisStore(_backend(app)._write_client, backend["CACHE_TYPE"])
-
-
-def _redis_options(config: Any) -> dict[str, Any]:
-    """Client options shared by every Redis topology: short timeouts, no retry storm."""
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    return {
-        "socket_timeout": config["REDIS_SOCKET_TIMEOUT"],
-        "socket_connect_timeout": config["REDIS_CONNECT_TIMEOUT"],
-        "retry": Retry(NoBackoff(), 0),  # fail fast: the breaker decides when to retry
-        "max_connections": config["REDIS_MAX_CONNECTIONS"],
-        "health_check_interval": 0,
-    }
-
-
-def parse_hostports(spec: str) -> list[tuple[str, int]]:
-    """``"host:port,host:port"`` -> ``[(host, port), ...]`` (REDIS_SENTINELS)."""
-    pairs = []
-    for item in spec.split(","):
-        host, _, port = item.strip().rpartition(":")
-        if not host or not port.isdigit():
-            raise ValueError(f"expected host:port in {spec!r}, got {item.strip()!r}")
-        pairs.append((host, int(port)))
-    return pairs
-
-
-def _backend(app: Flask) -> Any:
-    from fynix.extensions import cache
-
-    return app.extensions["cache"][cache]
+        time.sleep(pause)
 
 
 def get_manager(app: Flask | None = None) -> CacheManager:

@@ -50,5 +50,5 @@ def metrics():
         if not hmac.compare_digest(given, expected):
             raise Unauthorized("A metrics token is required.")
     registry = CollectorRegistry()
-    registry.register(CacheCollector(get_stats()))
+    registry.register(CacheCollector(get_stats(strict=False)))
     return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

@@ -9,7 +9,18 @@ class CacheHealthSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(["ok", "degraded", "down"]))
     backend = fields.String(required=True)
     latency_ms = fields.Float(allow_none=True, required=True)
-    breaker = fields.String()
+    breaker = fields.String(
+        required=True,
+        validate=validate.OneOf(["closed", "open", "half-open"]),
+        metadata={"description": "Circuit breaker of the answering process"},
+    )
+    pending = fields.Integer(
+        required=True,
+        metadata={"description": "Invalidations the answering process still owes Redis"},
+    )
+    process = fields.Integer(
+        required=True, metadata={"description": "PID of the answering worker process"}
+    )
 
 
 class NamespaceStatsSchema(Schema):
@@ -21,7 +32,11 @@ class NamespaceStatsSchema(Schema):
     errors = fields.Integer(required=True)
     hit_ratio = fields.Float(allow_none=True, required=True)
     target_hit_ratio = fields.Float(allow_none=True, required=True)
-    keys = fields.Integer(allow_none=True, required=True)
+    keys = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Entries and locks (generation keys excluded); null if down"},
+    )
     memory_bytes = fields.Integer(allow_none=True, required=True)
     ttl = fields.Integer(required=True)
 

@@ -1,15 +1,23 @@
-"""Byte-level cache stores behind Flask-Caching's backends: Redis, Redis Cluster, in-process.
+"""Byte-level cache stores: Redis (single node, Sentinel, Cluster) and the in-process default.
 
-The decorator never calls Flask-Caching's get/set (they pickle); it talks to the
-backend's client through these few operations, each one Redis round trip.
+The decorator never calls Flask-Caching's get/set (they pickle); it talks to the Redis
+client through these few operations, each one round trip. Without Redis, entries live in
+Flask-Caching's SimpleCache of this process and generations in a table shared by every
+process of the host, so a write made anywhere on the host makes them stale here too.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
+
+import redis
+
+from fynix.caching.hostgens import HostGenerations
+from fynix.caching.keys import is_generation_key
 
 # Compare-and-delete: release a lock only if we still own it.
 RELEASE_LOCK = """
@@ -23,17 +31,15 @@ class StoreError(Exception):
 
 
 class RedisStore:
-    """Operations on a redis-py client (Redis or RedisCluster)."""
+    """Operations on a redis-py client (Redis, a Sentinel-managed master, or RedisCluster)."""
 
     def __init__(self, client: Any, backend: str) -> None:
         self.client = client
         self.backend = backend
-        self.cluster = backend == "RedisClusterCache"
+        self.cluster = isinstance(client, redis.RedisCluster)
         self._release = client.register_script(RELEASE_LOCK)
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        import redis
-
         try:
             return fn(*args, **kwargs)
         except (redis.RedisError, OSError) as exc:
@@ -88,23 +94,23 @@ class RedisStore:
             return [self.client]
         return [self.client.get_redis_connection(node) for node in self.client.get_primaries()]
 
-    def scan(self, match: str, limit: int | None = None) -> Iterator[bytes]:
-        """SCAN every primary for ``match`` (optionally stopping after ``limit`` keys)."""
-        seen = 0
-        for node in self._call(self._primaries):
-            cursor = 0
-            while True:
-                cursor, keys = self._call(node.scan, cursor=cursor, match=match, count=500)
-                for key in keys:
-                    yield key
-                    seen += 1
-                    if limit is not None and seen >= limit:
-                        return
-                if cursor == 0:
-                    break
+    def scan(self, match: str, limit: int | None = None) -> list[bytes]:
+        """Keys matching ``match`` on every primary (at most ``limit``), read in full here so
+        that a failure mid-scan is this call's failure, not its consumer's."""
+
+        def run() -> list[bytes]:
+            found: list[bytes] = []
+            for node in self._primaries():
+                for key in node.scan_iter(match=match, count=500):
+                    found.append(key)
+                    if limit is not None and len(found) >= limit:
+                        return found
+            return found
+
+        return self._call(run)
 
     def unlink(self, keys: list[bytes]) -> int:
-        """UNLINK keys (grouped per key so cluster slots never mix)."""
+        """UNLINK keys (one command per key on a cluster, so slots never mix)."""
         if not keys:
             return 0
         if not self.cluster:
@@ -137,83 +143,110 @@ class RedisStore:
 
     def used_memory(self) -> int | None:
         """used_memory of the server (summed over primaries for a cluster)."""
-        total = 0
-        for node in self._call(self._primaries):
-            total += int(self._call(node.info, "memory").get("used_memory", 0))
-        return total
 
-    def ttl(self, key: str) -> int:
-        """Seconds to live of ``key`` (-1 none, -2 missing)."""
-        return int(self._call(self.client.ttl, key))
+        def run() -> int:
+            return sum(int(node.info("memory").get("used_memory", 0)) for node in self._primaries())
+
+        return self._call(run)
 
 
-class MemoryStore:
-    """The same operations on Flask-Caching's in-process SimpleCache (one process only)."""
+class LocalStore:
+    """Entries in this process's SimpleCache; generations shared by the host's processes.
+
+    An entry is stored with the host-wide *epoch* current when it was stored; clearing the
+    cache bumps the epoch, so ``flask cache clear`` empties every process of the host.
+    """
 
     backend = "SimpleCache"
     cluster = False
 
-    def __init__(self, simple_cache: Any) -> None:
+    def __init__(self, simple_cache: Any, generations: HostGenerations, epoch_key: str) -> None:
         self.cache = simple_cache
+        self.generations = generations
+        self.epoch_key = epoch_key
+        self._keys: set[str] = set()  # every key written (SimpleCache cannot list its keys)
         self._lock = threading.Lock()
 
+    def _epoch(self) -> bytes:
+        return self.generations.get(self.epoch_key) or b"-"
+
+    def _wrap(self, value: bytes) -> tuple[bytes, bytes]:
+        return (self._epoch(), value)
+
+    def _unwrap(self, stored: Any, epoch: bytes) -> bytes | None:
+        if isinstance(stored, tuple) and stored[0] == epoch:
+            return stored[1]
+        return None
+
     def mget(self, keys: list[str]) -> list[bytes | None]:
-        """Values of ``keys``."""
-        return list(self.cache.get_many(*keys))
+        """Generations from the shared table, entries from this process."""
+        epoch = self._epoch()
+        return [
+            self.generations.get(key)
+            if is_generation_key(key)
+            else self._unwrap(self.cache.get(key), epoch)
+            for key in keys
+        ]
 
     def set(self, key: str, value: bytes, ttl: int) -> None:
         """Store with expiry."""
-        self.cache.set(key, value, timeout=max(1, int(ttl)))
+        self.set_many({key: value}, ttl)
 
     def set_many(self, mapping: dict[str, bytes], ttl: int) -> None:
-        """Store several keys."""
-        self.cache.set_many(mapping, timeout=max(1, int(ttl)))
+        """Bump generations host-wide (their value is a new token); store entries here."""
+        entries = {}
+        for key, value in mapping.items():
+            if is_generation_key(key):
+                self.generations.bump(key)
+            else:
+                entries[key] = self._wrap(value)
+        if entries:
+            with self._lock:
+                self._keys.update(entries)
+            self.cache.set_many(entries, timeout=max(1, int(ttl)))
 
     def add(self, key: str, value: bytes, ttl_ms: int) -> bool:
         """Create ``key`` unless it exists."""
-        return bool(self.cache.add(key, value, timeout=max(1, int(ttl_ms) // 1000 or 1)))
+        with self._lock:
+            self._keys.add(key)
+        timeout = max(1, -(-int(ttl_ms) // 1000))
+        return bool(self.cache.add(key, self._wrap(value), timeout=timeout))
 
     def release(self, key: str, token: bytes) -> None:
         """Delete ``key`` if it still holds ``token``."""
         with self._lock:
-            if self.cache.get(key) == token:
+            if self._unwrap(self.cache.get(key), self._epoch()) == token:
                 self.cache.delete(key)
 
     def hincrby_many(self, key: str, counts: dict[str, int], ttl: int) -> None:
-        """Add to a dict of counters."""
+        """Add to this process's counters."""
         with self._lock:
-            current = self.cache.get(key) or {}
+            current = dict(self.cache.get(key) or {})
             for field, amount in counts.items():
                 current[field] = current.get(field, 0) + amount
             self.cache.set(key, current, timeout=ttl)
 
     def hgetall(self, key: str) -> dict[str, int]:
-        """A dict of counters."""
+        """This process's counters."""
         return dict(self.cache.get(key) or {})
 
-    def _live_keys(self) -> list[str]:
-        # cachelib's SimpleCache keeps (expires, value) in _cache; expired ones are skipped.
-        now = time.time()
-        return [
-            k
-            for k, (expires, _) in list(self.cache._cache.items())
-            if expires == 0 or expires > now
-        ]
-
-    def scan(self, match: str, limit: int | None = None) -> Iterator[bytes]:
-        """Keys matching the glob ``match``."""
-        from fnmatch import fnmatchcase
-
-        seen = 0
-        for key in self._live_keys():
-            if fnmatchcase(key, match):
-                yield key.encode()
-                seen += 1
-                if limit is not None and seen >= limit:
-                    return
+    def scan(self, match: str, limit: int | None = None) -> list[bytes]:
+        """Live entry keys of this process matching the glob ``match``."""
+        with self._lock:
+            known = list(self._keys)
+        epoch, found = self._epoch(), []
+        for key in known:
+            if self._unwrap(self.cache.get(key), epoch) is None:
+                with self._lock:
+                    self._keys.discard(key)
+            elif fnmatch.fnmatchcase(key, match):
+                found.append(key.encode())
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
 
     def unlink(self, keys: Iterable[bytes]) -> int:
-        """Delete keys; returns how many existed."""
+        """Delete entries of this process; returns how many existed."""
         count = 0
         for key in keys:
             name = key.decode() if isinstance(key, bytes) else key
@@ -222,10 +255,14 @@ class MemoryStore:
                 count += 1
         return count
 
+    def clear_host(self) -> None:
+        """Drop every process's entries on this host (a new epoch)."""
+        self.generations.bump(self.epoch_key)
+
     def memory_usage(self, keys: list[bytes]) -> int:
         """Approximate bytes of the stored values."""
-        values = self.cache.get_many(*[k.decode() for k in keys]) if keys else []
-        return sum(len(v) for v in values if isinstance(v, bytes))
+        values = self.mget([k.decode() for k in keys]) if keys else []
+        return sum(len(v) for v in values if v is not None)
 
     def ping(self) -> float:
         """Always reachable."""
@@ -234,10 +271,3 @@ class MemoryStore:
     def used_memory(self) -> int | None:
         """Not measurable in-process."""
         return None
-
-    def ttl(self, key: str) -> int:
-        """Seconds to live of ``key``."""
-        entry = self.cache._cache.get(key)
-        if entry is None:
-            return -2
-        return -1 if entry[0] == 0 else max(0, int(entry[0] - time.time()))

@@ -21,15 +21,19 @@ blp = Blueprint("caching", __name__, url_prefix="/cache", description="Cache man
 
 
 def _unavailable() -> APIError:
-    return APIError("The cache backend is unavailable; retry shortly.", 503)
+    return APIError("The cache backend is unavailable; retry shortly.", 503, retry_after=2)
 
 
 @blp.get("/stats")
 @admin_required
 @blp.response(200, CacheStatsSchema)
+@blp.alt_response(503, schema=ErrorSchema, description="The cache backend is unavailable")
 def get_stats():
-    """Hits, misses, ratios against targets, keys and memory per namespace."""
-    return manage.get_stats()
+    """Hits, misses, ratios against targets, entries and memory per namespace."""
+    try:
+        return manage.get_stats()
+    except Bypass:
+        raise _unavailable() from None
 
 
 @blp.post("/clear")
@@ -48,9 +52,13 @@ def clear_cache():
 @admin_required
 @blp.arguments(WarmArgsSchema, location="query")
 @blp.response(200, WarmedSchema)
+@blp.alt_response(503, schema=ErrorSchema, description="The cache backend is unavailable")
 def warm_cache(args: dict):
     """Pre-populate public data, quotes and the most recently active users' entries."""
-    return {"warmed": manage.warm(args.get("users"))}
+    try:
+        return {"warmed": manage.warm(args.get("users"))}
+    except Bypass:
+        raise _unavailable() from None
 
 
 @blp.delete("/pattern/<path:pattern>")

@@ -65,6 +65,7 @@ def mark_read(user_id: int, notification_id: int) -> Notification:
     """Mark one notification read; idempotent, ``read_at`` keeps its first value."""
     notification = get_notification(user_id, notification_id)
     if notification.is_read:
+        events.unchanged()
         return notification
     # Conditional UPDATE: of two concurrent requests only one sets read_at.
     db.session.execute(
@@ -89,6 +90,8 @@ def mark_all_read(user_id: int) -> int:
     db.session.commit()
     if result.rowcount:
         events.notifications_changed(user_id)
+    else:
+        events.unchanged()
     return result.rowcount
 
 

@@ -1,0 +1,66 @@
+"""Generation tokens shared by every process of one host through a memory-mapped file.
+
+Without Redis each process keeps its own entries, but a write made by any process on the
+host (another gunicorn worker, ``flask market load``, the quote feed) must still make them
+stale everywhere. Generation keys are therefore not kept in process memory but in a table
+of 8-byte slots in one file that every process maps: a read is a memory load, a bump is
+one 8-byte store of a random token. Keys hash to slots; two keys sharing a slot only cost
+extra misses, never a stale read. Slots are written whole, never read-modify-written, so
+concurrent bumps cannot lose one another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import os
+import secrets
+from pathlib import Path
+
+SLOT_BYTES = 8
+SLOTS = 1 << 18  # 2 MiB, sparse on disk until slots are written
+EMPTY = bytes(SLOT_BYTES)
+
+
+class HostGenerations:
+    """A fixed-size table of generation tokens in a file mapped by every process."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < SLOTS * SLOT_BYTES:
+                os.ftruncate(fd, SLOTS * SLOT_BYTES)
+            self._map = mmap.mmap(fd, SLOTS * SLOT_BYTES)
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _offset(key: str) -> int:
+        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        return (int.from_bytes(digest, "little") % SLOTS) * SLOT_BYTES
+
+    def get(self, key: str) -> bytes | None:
+        """The current token of ``key`` as hex bytes, or None when never bumped."""
+        offset = self._offset(key)
+        raw = self._map[offset : offset + SLOT_BYTES]
+        return None if raw == EMPTY else raw.hex().encode()
+
+    def bump(self, key: str) -> None:
+        """Give ``key`` a new random token."""
+        offset = self._offset(key)
+        token = EMPTY
+        while token == EMPTY:
+            token = secrets.token_bytes(SLOT_BYTES)
+        self._map[offset : offset + SLOT_BYTES] = token
+
+    def close(self) -> None:
+        """Unmap the file."""
+        self._map.close()
+
+
+def generations_path(directory: str | os.PathLike, prefix: str, database_uri: str) -> Path:
+    """The table shared by processes using the same key prefix and database."""
+    name = hashlib.sha256(f"{prefix}\0{database_uri}".encode()).hexdigest()[:16]
+    return Path(directory) / f"cache-generations-{name}.bin"
