@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 
-from tests.processes import Gunicorn, launch_gunicorn
+from tests.processes import ROOT, Gunicorn, free_port, launch_gunicorn
 
-__all__ = ["Gunicorn", "start_gunicorn"]
+# ROOT and free_port were importable from here before the harness moved to tests/processes.py.
+__all__ = ["ROOT", "Gunicorn", "free_port", "start_gunicorn"]
 
 # Production config with a fixed secret, no rate limits and cheap password hashes.
 TEST_ENV = {
