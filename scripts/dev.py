@@ -3,10 +3,12 @@
 
     python3 scripts/dev.py run              # venv, deps, migrations, demo data, gunicorn
     python3 scripts/dev.py test [ARGS...]   # venv, dev deps, ruff, pytest ARGS
+    python3 scripts/dev.py lock [ARGS...]   # re-lock requirements*.txt from requirements*.in
 
 Standard library only: it runs before any dependency is installed. The virtualenv is
-.venv (FYNIX_VENV names another, e.g. CI's .venv-ci). Requirements are installed again
-only when a requirements file changes.
+.venv (FYNIX_VENV names another, e.g. CI's .venv-ci). The locks are installed with
+``pip --require-hashes``, and again only when a lock file changes. ``lock`` passes ARGS to
+``uv pip compile`` (``--upgrade``, ``--upgrade-package NAME``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / os.environ.get("FYNIX_VENV", ".venv")
 BIN = VENV / "bin"
+# (input, lock) in order: the dev lock is constrained by the runtime lock, the bench lock by
+# the dev lock, so every package has one version across the three (CI installs dev + bench).
+LOCKS = (
+    ("requirements.in", "requirements.txt"),
+    ("requirements-dev.in", "requirements-dev.txt"),
+    ("requirements-bench.in", "requirements-bench.txt"),
+)
+LOCK_OPTIONS = (
+    "--generate-hashes",
+    "--universal",  # one lock for every OS and Python the app supports
+    "--python-version=3.11",
+    "--custom-compile-command=python3 scripts/dev.py lock",
+    "--quiet",
+)
 HAS_ADMIN = (
     "import sqlalchemy as sa\n"
     "from wsgi import app\n"
@@ -72,7 +88,7 @@ def ensure_venv(requirements: str) -> None:
         say(f"creating the virtualenv {VENV.relative_to(ROOT)}")
         venv.create(VENV, with_pip=True)
     stamp = BIN.parent / f".installed-{requirements}"
-    digest = requirements_digest(ROOT / requirements)
+    digest = hashlib.sha256((ROOT / requirements).read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
     say(f"installing {requirements}")
@@ -83,20 +99,11 @@ def ensure_venv(requirements: str) -> None:
         "install",
         "--disable-pip-version-check",
         "-q",
+        "--require-hashes",
         "-r",
         requirements,
     )
     stamp.write_text(digest)
-
-
-def requirements_digest(path: Path) -> str:
-    """Hash of a requirements file and the files it includes with ``-r``."""
-    digest = hashlib.sha256()
-    for line in path.read_text().splitlines():
-        digest.update(line.encode())
-        if line.startswith("-r "):
-            digest.update(requirements_digest(path.parent / line[3:].strip()).encode())
-    return digest.hexdigest()
 
 
 def flask(*args: str, capture: bool = False) -> str:
@@ -152,16 +159,27 @@ def test(pytest_args: list[str]) -> None:
     os.execve(python, [python, "-m", "pytest", *pytest_args], tool_env())  # noqa: S606
 
 
+def lock(uv_args: list[str]) -> None:
+    """Write each lock from its input with uv (pinned in requirements-dev.in)."""
+    ensure_venv("requirements-dev.txt")
+    for source, target in LOCKS:
+        say(f"uv pip compile {source} -o {target} {' '.join(uv_args)}".rstrip())
+        call(BIN / "uv", "pip", "compile", source, "-o", target, *LOCK_OPTIONS, *uv_args)
+    say("locked: the next `dev.py run` or `dev.py test` installs the new locks")
+
+
 def main(argv: list[str]) -> None:
-    """Dispatch ``run`` or ``test``."""
-    if not argv or argv[0] not in {"run", "test"}:
+    """Dispatch ``run``, ``test`` or ``lock``."""
+    if not argv or argv[0] not in {"run", "test", "lock"}:
         sys.exit(__doc__)
     if sys.version_info < (3, 11):  # noqa: UP036 (runs on the system Python)
         sys.exit("Fynix needs Python 3.11 or newer.")
     if argv[0] == "run":
         run()
-    else:
+    elif argv[0] == "test":
         test(argv[1:])
+    else:
+        lock(argv[1:])
 
 
 if __name__ == "__main__":

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.processes import port_is_free, spawn, stop_process
 from tests.services import RedisProcess, free_port, redis_server_binary, start_redis, unavailable
 
 BUS_OFFSET = 10_000  # a cluster node also listens on port + 10000 (the cluster bus)
@@ -33,20 +33,11 @@ def redis_cli_binary() -> str | None:
     return str(candidate) if candidate.exists() else None
 
 
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def free_cluster_port(taken: set[int]) -> int:
     """A free loopback port whose cluster-bus port (port + 10000) is free too."""
     for _ in range(200):
         port = free_port()
-        if port + BUS_OFFSET < 65_536 and port not in taken and _port_is_free(port + BUS_OFFSET):
+        if port + BUS_OFFSET < 65_536 and port not in taken and port_is_free(port + BUS_OFFSET):
             return port
     raise RuntimeError("no free port pair for a cluster node")
 
@@ -133,13 +124,7 @@ class LocalSentinel:
 
     def stop(self) -> None:
         """Stop the sentinel, then the primary."""
-        if self.sentinel.poll() is None:
-            self.sentinel.terminate()
-            try:
-                self.sentinel.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.sentinel.kill()
-                self.sentinel.wait(timeout=5)
+        stop_process(self.sentinel, timeout=5)
         self.primary.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -158,9 +143,7 @@ def start_sentinel(timeout: float = 10.0) -> LocalSentinel:
         f"sentinel monitor fynixmaster 127.0.0.1 {primary.port} 1\n"
         "sentinel down-after-milliseconds fynixmaster 5000\n"
     )
-    process = subprocess.Popen(
-        [binary, str(config), "--sentinel"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    process = spawn([binary, str(config), "--sentinel"])
     sentinel = LocalSentinel(primary=primary, sentinel=process, port=port, workdir=workdir)
     try:
         _wait_for_master(sentinel, timeout)
