@@ -1,21 +1,24 @@
-"""What the caching package learns from the features: who is calling, who holds a symbol,
+"""What the caching package learns from the features: who is calling, the shared price book,
 and what to warm. Registered once by the app factory (``fynix.caching`` imports no feature)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from fynix.auth.guard import bearer_claims
+from fynix.auth.guard import bearer_claims, current_user
 from fynix.auth.tokens import issue_token
-from fynix.caching import CacheHooks, Identity, WarmRequest
+from fynix.caching import CacheHooks, Identity, SharedSource, WarmRequest
 from fynix.extensions import db
 from fynix.market.models import Quote
-from fynix.portfolio.models import Position
+from fynix.market.prices import decode_price_book, encode_price_book, load_price_book
 from fynix.users.models import User
 
 SHARED_PATHS = ("/api/public/market-overview",)
 USER_PATHS = ("/api/portfolio/summary", "/api/notifications/unread-count")
 QUOTES_BATCH = 50
+
+# Every quote endpoint, the public overview and each summary are derived from it.
+PRICES = SharedSource("prices", "market", load_price_book, encode_price_book, decode_price_book)
 
 
 def caller_identity() -> Identity | None:
@@ -26,10 +29,9 @@ def caller_identity() -> Identity | None:
     return Identity(claims.user_id, f"{claims.user_id}.{claims.stamp}", claims.token_id)
 
 
-def holders_of(symbols: list[str]) -> list[int]:
-    """Ids of the users holding any of ``symbols`` (idx_portfolio_positions_symbol)."""
-    statement = select(Position.user_id).where(Position.symbol.in_(symbols)).distinct()
-    return list(db.session.scalars(statement))
+def confirm_identity() -> None:
+    """The token's account exists with this stamp (one query; 401 otherwise)."""
+    current_user()
 
 
 def warm_requests(limit_users: int) -> list[WarmRequest]:
@@ -58,4 +60,9 @@ def _bearer(user_id: int, stamp: str) -> dict[str, str]:
 
 def cache_hooks() -> CacheHooks:
     """The hooks ``create_app`` registers with ``fynix.caching.init_cache``."""
-    return CacheHooks(identity=caller_identity, warm_requests=warm_requests, holders_of=holders_of)
+    return CacheHooks(
+        identity=caller_identity,
+        confirm_identity=confirm_identity,
+        warm_requests=warm_requests,
+        shared=(PRICES,),
+    )

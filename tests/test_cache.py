@@ -77,6 +77,15 @@ def test_hit_is_one_redis_round_trip_and_no_sql(redis_auth, io_counter):
     assert io_counter.sql == 0
 
 
+def test_profile_hit_is_one_redis_round_trip_and_no_sql(redis_auth, io_counter):
+    _, headers = redis_auth.new_user()
+    client = redis_auth.client
+    assert client.get("/api/users/me", headers=headers).headers["X-Cache"] == "MISS"
+    io_counter.sql = io_counter.redis = 0
+    assert client.get("/api/users/me", headers=headers).headers["X-Cache"] == "HIT"
+    assert (io_counter.redis, io_counter.sql) == (1, 0)
+
+
 def test_junk_query_parameters_share_the_entry(redis_auth):
     _, headers = redis_auth.new_user()
     client = redis_auth.client
@@ -118,7 +127,7 @@ def test_entries_are_json_metadata_not_pickle_and_all_keys_expire(redis_auth, re
         assert redis_client.ttl(key) > 0, key
     import json
 
-    entries = [k for k in keys if b":e:" in k]
+    entries = [k for k in keys if b":e:" in k and b"{u" in k]  # the user's holdings
     meta, _, body = redis_client.get(entries[0]).partition(b"\n")
     meta = json.loads(meta)
     assert meta["owner"].startswith(f"{user['id']}.")

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import captured_sql
+
 pytestmark = pytest.mark.redis
 
 
@@ -22,16 +24,6 @@ def test_fifty_concurrent_cold_requests_compute_once(redis_auth, monkeypatch):
             headers=headers,
         )
     app = client.application
-    import fynix.portfolio.services as services
-
-    computations = []
-    original = services.get_summary
-
-    def counted(user_id):
-        computations.append(user_id)
-        return original(user_id)
-
-    monkeypatch.setattr(services, "get_summary", counted)
     barrier = threading.Barrier(50)
     responses = []
 
@@ -41,14 +33,20 @@ def test_fifty_concurrent_cold_requests_compute_once(redis_auth, monkeypatch):
         responses.append(local.get("/api/portfolio/summary", headers=headers))
 
     threads = [threading.Thread(target=read) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    with captured_sql(app) as statements:  # every thread's statements
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
     assert len(responses) == 50
     assert {r.status_code for r in responses} == {200}
-    assert len(computations) == 1
-    assert sorted(r.headers["X-Cache"] for r in responses).count("MISS") == 1
+    # A summary is made of two units, each loaded once: the holdings and the price book.
+    holdings_reads = [sql for sql, _ in statements if "FROM portfolio_positions" in sql]
+    book_reads = [sql for sql, _ in statements if "FROM market_quotes" in sql]
+    assert (len(holdings_reads), len(book_reads)) == (1, 1)
+    # Only the requests that loaded a unit are misses (one, or two if two requests each
+    # loaded one of the units); every other request was served from what they stored.
+    assert 1 <= [r.headers["X-Cache"] for r in responses].count("MISS") <= 2
     assert len({r.get_data() for r in responses}) == 1
 
 

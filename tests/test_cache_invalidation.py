@@ -6,6 +6,8 @@ import threading
 
 import pytest
 
+from tests.conftest import captured_sql
+
 pytestmark = pytest.mark.redis
 
 
@@ -81,25 +83,39 @@ def test_new_and_deleted_positions_refresh_summary(world):
     assert fresh(client, "/api/portfolio/summary", holder)["positions_count"] == 1
 
 
-def test_quote_update_fans_out_to_holders_market_and_overview(world):
+def current(client, path, headers=None):
+    """The next GET after a quote change: derived from the new price book, which the writer
+    stored at once, so it is served without SQL (a HIT) and fresh; return its JSON."""
+    app = client.application
+    with captured_sql(app) as statements:
+        response = client.get(path, headers=headers)
+    assert response.status_code == 200
+    assert (response.headers["X-Cache"], statements) == ("HIT", []), path
+    return response.get_json()
+
+
+def test_quote_update_refreshes_every_reader_and_no_holder_entry(world):
     client, admin, holder, other = world["client"], world["admin"], world["holder"], world["other"]
     assert cached(client, "/api/portfolio/summary", holder)["market_value"] == "1000.00"
     assert cached(client, "/api/portfolio/summary", other)["positions_count"] == 0
     assert cached(client, "/api/market/quotes/AAPL", other)["price"] == "100.00"
     assert cached(client, "/api/market/quotes?symbols=AAPL", other)["items"][0]["price"] == "100.00"
     assert cached(client, "/api/public/market-overview")["items"][0]["price"] == "100.00"
+    assert cached(client, "/api/portfolio/positions", holder)["total"] == 1
 
     assert (
         client.put("/api/market/quotes/AAPL", json={"price": "110"}, headers=admin).status_code
         == 200
     )
 
-    assert fresh(client, "/api/portfolio/summary", holder)["market_value"] == "1100.00"
-    assert fresh(client, "/api/market/quotes/AAPL", other)["price"] == "110.00"
-    assert fresh(client, "/api/market/quotes?symbols=AAPL", other)["items"][0]["price"] == "110.00"
-    assert fresh(client, "/api/public/market-overview")["items"][0]["price"] == "110.00"
-    # A user who holds nothing of AAPL keeps their entry: invalidation is exact.
-    assert client.get("/api/portfolio/summary", headers=other).headers["X-Cache"] == "HIT"
+    assert current(client, "/api/portfolio/summary", holder)["market_value"] == "1100.00"
+    assert current(client, "/api/market/quotes/AAPL", other)["price"] == "110.00"
+    assert (
+        current(client, "/api/market/quotes?symbols=AAPL", other)["items"][0]["price"] == "110.00"
+    )
+    assert current(client, "/api/public/market-overview")["items"][0]["price"] == "110.00"
+    # Prices are not part of the positions list: its entry was not touched.
+    assert client.get("/api/portfolio/positions", headers=holder).headers["X-Cache"] == "HIT"
 
 
 def test_quote_load_from_cli_refreshes_holders(world, tmp_path):
@@ -109,7 +125,7 @@ def test_quote_load_from_cli_refreshes_holders(world, tmp_path):
     csv_file.write_text("symbol,price,currency\nAAPL,120,USD\n")
     result = client.application.test_cli_runner().invoke(args=["market", "load", str(csv_file)])
     assert result.exit_code == 0, result.output
-    assert fresh(client, "/api/portfolio/summary", holder)["market_value"] == "1200.00"
+    assert current(client, "/api/portfolio/summary", holder)["market_value"] == "1200.00"
 
 
 def test_admin_notification_refreshes_recipient_only(world):

@@ -56,7 +56,7 @@ def redis_client(redis_cluster: LocalCluster):
 test_miss_then_hit = single.test_miss_then_hit_with_age_etag_and_cache_control
 test_etag_304 = single.test_matching_if_none_match_is_304_without_body
 test_public_overview_shared = single.test_public_overview_is_public_and_shared
-test_hit_is_one_round_trip_and_no_sql = single.test_hit_is_one_redis_round_trip_and_no_sql
+test_profile_hit_is_one_round_trip = single.test_profile_hit_is_one_redis_round_trip_and_no_sql
 test_junk_query_shares_entry = single.test_junk_query_parameters_share_the_entry
 test_entries_are_json_and_expire = (
     single.test_entries_are_json_metadata_not_pickle_and_all_keys_expire
@@ -70,7 +70,7 @@ test_metrics = single.test_metrics_expose_shared_counters
 world = invalidation.world
 test_position_change = invalidation.test_position_change_refreshes_list_item_and_summary
 test_new_and_deleted_positions = invalidation.test_new_and_deleted_positions_refresh_summary
-test_quote_fan_out = invalidation.test_quote_update_fans_out_to_holders_market_and_overview
+test_quote_update = invalidation.test_quote_update_refreshes_every_reader_and_no_holder_entry
 test_notification_to_recipient = invalidation.test_admin_notification_refreshes_recipient_only
 test_read_and_delete_notifications = invalidation.test_read_read_all_and_delete_refresh_unread_count
 test_ai_threads = invalidation.test_ai_interaction_refreshes_threads
@@ -84,6 +84,23 @@ def test_stampede_computes_once(redis_auth, monkeypatch):
 
 
 # -- what only a cluster can show ------------------------------------------------------------
+def test_summary_hit_is_one_pipelined_round_trip_and_no_sql(redis_auth, io_counter):
+    """The holdings live in the user's slot, the price book's generation in the shared one:
+    one pipeline writes to both nodes before reading either (one round trip, in parallel)."""
+    _, headers = redis_auth.new_user()
+    client = redis_auth.client
+    client.post(
+        "/api/portfolio/positions",
+        json={"symbol": "AAPL", "quantity": "1", "average_cost": "1"},
+        headers=headers,
+    )
+    assert client.get("/api/portfolio/summary", headers=headers).headers["X-Cache"] == "MISS"
+    io_counter.sql = io_counter.redis = 0
+    assert client.get("/api/portfolio/summary", headers=headers).headers["X-Cache"] == "HIT"
+    assert io_counter.redis <= 2  # one write per node concerned, then the reads
+    assert io_counter.sql == 0
+
+
 def _fill(redis_auth, users: int = 12) -> list[dict]:
     """Users with a position, each reading their summary, profile and unread count twice."""
     client = redis_auth.client

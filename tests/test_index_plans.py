@@ -21,7 +21,6 @@ from sqlalchemy import event
 
 from fynix.admin.plans import HOT_QUERIES
 from fynix.ai import services as ai
-from fynix.caching import events
 from fynix.extensions import db
 from fynix.notifications import services as notifications
 from fynix.portfolio import services as portfolio
@@ -65,7 +64,7 @@ CASES: dict[str, Callable[[], object]] = {
     "idx_users_email": lambda: users.find_by_login(f"user{USER}@example.com"),
     "idx_users_username": lambda: users.find_by_login(f"user{USER}"),
     "idx_portfolio_positions_user_symbol": lambda: portfolio.list_positions(USER, 1, 20),
-    "idx_portfolio_positions_symbol": lambda: events.quotes_changed(["S007"]),
+    "idx_portfolio_positions_symbol": admin_statement("idx_portfolio_positions_symbol"),
     "idx_ai_interactions_user_session": admin_statement("idx_ai_interactions_user_session"),
     "idx_ai_interactions_thread_created": lambda: ai.get_thread(USER, f"t{USER}-1-1"),
     "idx_ai_interactions_user_created": lambda: ai.list_threads(USER, 1, 20),

@@ -10,10 +10,11 @@ from __future__ import annotations
 from flask import Flask, Response, g, request
 
 from fynix.caching.backends import build_store
-from fynix.caching.hooks import CacheHooks, Identity, WarmRequest
+from fynix.caching.hooks import CacheHooks, Identity, SharedSource, WarmRequest
 from fynix.caching.manager import CacheManager, get_manager
+from fynix.caching.shared import SharedCopy
 
-__all__ = ["CacheHooks", "Identity", "WarmRequest", "get_manager", "init_cache"]
+__all__ = ["CacheHooks", "Identity", "SharedSource", "WarmRequest", "get_manager", "init_cache"]
 
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -22,6 +23,7 @@ def init_cache(app: Flask, hooks: CacheHooks) -> None:
     """Bind the backend chosen by the configuration; in testing, check every write."""
     manager = CacheManager(app.config, build_store(app))
     manager.hooks = hooks
+    manager.shared = {source.name: SharedCopy(source) for source in hooks.shared}
     app.extensions["fynix_cache"] = manager
     if app.testing:
         app.after_request(check_announced)

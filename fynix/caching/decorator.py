@@ -38,7 +38,7 @@ def redis_cache(
     """
     namespace = NAMESPACES[prefix]
     vary_headers = tuple(h.lower() for h in vary_on_headers)
-    validated_query = _query_validator(query)
+    validated_query = query_validator(query)
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -46,14 +46,14 @@ def redis_cache(
             manager = get_manager()
             identity = manager.hooks.identity() if vary_on_user else None
             seconds = ttl if ttl is not None else manager.ttl_for(prefix, ttl_setting)
-            headers = _cache_headers(namespace.visibility, vary_on_user, vary_headers)
+            headers = cache_headers(namespace.visibility, vary_on_user, vary_headers)
             args_key = validated_query(request.query_string)
             if args_key is None or request.method not in {"GET", "HEAD"}:
-                return _bypass(view(*args, **kwargs), manager, prefix, headers)
+                return bypass(view(*args, **kwargs), manager, prefix, headers)
             per_user = namespace.per_user and identity is not None
             scope = keys.scope_of(identity.user_id if per_user else None)
             digest = keys.request_digest(kwargs, args_key, _vary_values(vary_headers))
-            lookup = _Lookup(
+            lookup = Lookup(
                 manager,
                 gen_key=keys.gen_key(manager.prefix, prefix, scope),
                 entry_key=keys.entry_key(manager.prefix, prefix, scope, request.endpoint, digest),
@@ -64,10 +64,10 @@ def redis_cache(
                 if hit is None:
                     hit = lookup.wait_for_peer()
             except Bypass:
-                return _bypass(view(*args, **kwargs), manager, prefix, headers)
+                return bypass(view(*args, **kwargs), manager, prefix, headers)
             if hit is not None:
                 manager.count(prefix, "hits")
-                return _respond(hit.body, hit.etag, "HIT", headers, hit.content_type, hit.age)
+                return respond(hit.body, hit.etag, "HIT", headers, hit.content_type, hit.age)
             manager.count(prefix, "misses")
             try:
                 response = current_app.make_response(view(*args, **kwargs))
@@ -80,7 +80,7 @@ def redis_cache(
     return decorator
 
 
-class _Lookup:
+class Lookup:
     """One request's conversation with the store about one entry."""
 
     def __init__(self, manager: CacheManager, gen_key: str, entry_key: str, owner: str | None):
@@ -92,7 +92,8 @@ class _Lookup:
         self.generation: str | None = None
         self.lock_token: bytes | None = None
 
-    def _valid(self, gen_raw: bytes | None, raw: bytes | None) -> Entry | None:
+    def valid(self, gen_raw: bytes | None, raw: bytes | None) -> Entry | None:
+        """The entry when it is current and this caller's; remembers the generation read."""
         # A tampered, non-UTF-8 generation must be a miss, not a 500.
         self.generation = gen_raw.decode("utf-8", "replace") if gen_raw else None
         entry = decode(raw)
@@ -105,7 +106,7 @@ class _Lookup:
 
     def fetch(self) -> Entry | None:
         """The one round trip of a hit: MGET generation + entry; None when absent or stale."""
-        return self._valid(*self.manager.call("mget", [self.gen_key, self.entry_key]))
+        return self.valid(*self.manager.call("mget", [self.gen_key, self.entry_key]))
 
     def wait_for_peer(self) -> Entry | None:
         """Take the stampede lock, or wait (bounded) while its holder computes.
@@ -127,7 +128,7 @@ class _Lookup:
             gen_raw, raw, lock = self.manager.call(
                 "mget", [self.gen_key, self.entry_key, self.lock_key]
             )
-            entry = self._valid(gen_raw, raw)
+            entry = self.valid(gen_raw, raw)
             if entry is not None or lock is None:
                 return entry
         return None
@@ -137,12 +138,15 @@ class _Lookup:
         if response.status_code != 200 or response.direct_passthrough:
             response.headers["X-Cache"] = "BYPASS"
             return response
-        body = response.get_data()
-        etag = make_etag(body)
-        entry = Entry(self.generation, self.owner, time.time(), ttl, etag, response.mimetype, body)
+        entry = self.keep(response.get_data(), time.time(), ttl, response.mimetype)
+        return respond(entry.body, entry.etag, "MISS", headers, response.mimetype, None)
+
+    def keep(self, body: bytes, read_at: float, ttl: int, mimetype: str = "") -> Entry:
+        """Store ``body`` stamped with the generation read before computing it."""
+        entry = Entry(self.generation, self.owner, read_at, ttl, make_etag(body), mimetype, body)
         with suppress(Bypass):  # still served; the next request tries to store again
             self.manager.call("set", self.entry_key, entry.encode(), ttl)
-        return _respond(body, etag, "MISS", headers, response.mimetype, None)
+        return entry
 
     def release(self) -> None:
         """Release the stampede lock if this request holds it."""
@@ -152,7 +156,7 @@ class _Lookup:
                 self.manager.call("release", self.lock_key, token)
 
 
-def _query_validator(schema_class: type[Schema] | None) -> Callable[[bytes], dict | None]:
+def query_validator(schema_class: type[Schema] | None) -> Callable[[bytes], dict | None]:
     """Raw query string -> allow-listed, normalized arguments (None when invalid: the view
     answers 422). Remembered per query string, since the same few strings repeat."""
     schema = schema_class() if schema_class is not None else None
@@ -174,7 +178,7 @@ def _vary_values(vary_headers: tuple[str, ...]) -> dict[str, str]:
 
 
 @lru_cache(maxsize=64)
-def _cache_headers(visibility: str, per_user: bool, vary: tuple[str, ...]) -> dict[str, str]:
+def cache_headers(visibility: str, per_user: bool, vary: tuple[str, ...]) -> dict[str, str]:
     """Any HTTP cache may keep the answer but must revalidate it (a HIT answers 304), so no
     browser or proxy ever shows a response the server would no longer serve."""
     headers = {"Cache-Control": f"{visibility}, no-cache"}
@@ -184,7 +188,7 @@ def _cache_headers(visibility: str, per_user: bool, vary: tuple[str, ...]) -> di
     return headers
 
 
-def _respond(body: bytes, etag: str, state: str, headers: dict, mimetype: str, age: int | None):
+def respond(body: bytes, etag: str, state: str, headers: dict, mimetype: str, age: int | None):
     """A cached or freshly computed 200, or 304 when the client's ETag matches."""
     not_modified = request.if_none_match.contains_weak(etag.strip('"'))
     response = current_app.response_class(
@@ -198,13 +202,13 @@ def _respond(body: bytes, etag: str, state: str, headers: dict, mimetype: str, a
     return response
 
 
-def _bypass(result: Any, manager: CacheManager, namespace: str, headers: dict) -> Response:
+def bypass(result: Any, manager: CacheManager, namespace: str, headers: dict) -> Response:
     """Serve straight from the database, marked BYPASS (cache disabled or unreachable)."""
     response = current_app.make_response(result)
     if manager.enabled:
         manager.count(namespace, "bypasses")
     if response.status_code == 200 and not response.direct_passthrough:
         body = response.get_data()
-        return _respond(body, make_etag(body), "BYPASS", headers, response.mimetype, None)
+        return respond(body, make_etag(body), "BYPASS", headers, response.mimetype, None)
     response.headers["X-Cache"] = "BYPASS"
     return response

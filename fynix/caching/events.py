@@ -1,7 +1,9 @@
 """What changed, said by services after a commit; what that makes stale is decided here, once.
 
     positions of U changed      -> portfolio(U)
-    quotes of S changed         -> market, public, and portfolio of every holder of S
+    quotes of S changed         -> market (the price book: every quote endpoint, the public
+                                   overview and every summary are derived from it), then the
+                                   book is rebuilt once; nothing per user, no query of holders
     notifications of U changed  -> notifications(U)
     AI interactions of U        -> ai(U)
     profile of U changed        -> user(U)
@@ -22,17 +24,19 @@ from flask import g, has_request_context
 from fynix.caching import keys
 from fynix.caching.manager import get_manager
 from fynix.caching.namespaces import NAMESPACES
+from fynix.caching.shared import refresh_after_bump
 
 PER_USER = tuple(name for name, ns in NAMESPACES.items() if ns.per_user)
 
 
-def invalidate(change: str, scopes: Iterable[tuple[str, int | None]]) -> None:
-    """Start a new generation for each (namespace, user id or None) in one round trip."""
+def invalidate(change: str, scopes: Iterable[tuple[str, int | None]]) -> str | None:
+    """Start a new generation for each (namespace, user id or None) in one round trip;
+    returns the new token once stored."""
     if has_request_context():
         g.cache_announced = change
     manager = get_manager()
     gen_keys = sorted({keys.gen_key(manager.prefix, ns, keys.scope_of(uid)) for ns, uid in scopes})
-    manager.bump(gen_keys)
+    return manager.bump(gen_keys)
 
 
 def positions_changed(user_id: int) -> None:
@@ -41,13 +45,16 @@ def positions_changed(user_id: int) -> None:
 
 
 def quotes_changed(symbols: Iterable[str]) -> None:
-    """Quotes of ``symbols`` changed: shared market data and every holder's valuation."""
-    symbols = sorted(set(symbols))
-    if not symbols:
+    """Quotes of ``symbols`` changed: one new generation of the price book, whatever the
+    number of symbols or of their holders, and the book is stored again at once."""
+    if not set(symbols):
         invalidate("quotes", [])
         return
-    holders = get_manager().hooks.holders_of(symbols)
-    invalidate("quotes", [("market", None), ("public", None), *(("portfolio", u) for u in holders)])
+    token = invalidate("quotes", [("market", None)])
+    manager = get_manager()
+    for copy in manager.shared.values():
+        if token is not None and copy.source.namespace == "market":
+            refresh_after_bump(manager, copy, token)
 
 
 def notifications_changed(user_id: int) -> None:

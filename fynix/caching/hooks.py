@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,23 @@ class WarmRequest:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SharedSource:
+    """Data shared by every user (the price book): how to load it and how it is stored."""
+
+    name: str
+    namespace: str
+    load: Callable[[], Any]
+    encode: Callable[[Any], bytes]
+    decode: Callable[[bytes], Any]
+
+
 def _nobody() -> Identity | None:
     return None
 
 
-def _no_holders(symbols: list[str]) -> list[int]:
-    return []
+def _nothing_to_confirm() -> None:
+    return None
 
 
 def _nothing_to_warm(limit_users: int) -> list[WarmRequest]:
@@ -48,5 +60,8 @@ class CacheHooks:
     """The callables the caching package calls back into the application with."""
 
     identity: Callable[[], Identity | None] = _nobody
+    # Confirms in the database that the caller's account is the one its token names
+    # (raises the app's 401 otherwise); run before any per-user data is loaded.
+    confirm_identity: Callable[[], None] = _nothing_to_confirm
     warm_requests: Callable[[int], list[WarmRequest]] = _nothing_to_warm
-    holders_of: Callable[[list[str]], list[int]] = _no_holders
+    shared: tuple[SharedSource, ...] = ()

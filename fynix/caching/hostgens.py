@@ -47,13 +47,20 @@ class HostGenerations:
         raw = self._map[offset : offset + SLOT_BYTES]
         return None if raw == EMPTY else raw.hex().encode()
 
+    def set(self, key: str, token: bytes) -> None:
+        """Give ``key`` the token ``token`` (16 hex digits, as the cache manager makes them)."""
+        raw = bytes.fromhex(token.decode())
+        if len(raw) != SLOT_BYTES or raw == EMPTY:
+            raise ValueError(f"a generation token is {SLOT_BYTES} non-zero bytes in hex")
+        offset = self._offset(key)
+        self._map[offset : offset + SLOT_BYTES] = raw
+
     def bump(self, key: str) -> None:
         """Give ``key`` a new random token."""
-        offset = self._offset(key)
         token = EMPTY
         while token == EMPTY:
             token = secrets.token_bytes(SLOT_BYTES)
-        self._map[offset : offset + SLOT_BYTES] = token
+        self.set(key, token.hex().encode())
 
     def close(self) -> None:
         """Unmap the file."""

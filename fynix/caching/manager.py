@@ -43,6 +43,7 @@ class CacheManager:
     def __init__(self, config: Any, store: Any | None) -> None:
         self.store = store
         self.hooks = CacheHooks()  # replaced by init_cache with the app's own
+        self.shared: dict[str, Any] = {}  # name -> SharedCopy, set by init_cache
         self.enabled = store is not None
         self.prefix = config["CACHE_KEY_PREFIX"]
         self.backend = store.backend if store is not None else "disabled"
@@ -103,15 +104,20 @@ class CacheManager:
         return self.breaker.outage_started
 
     # -- generations -----------------------------------------------------------------
-    def bump(self, gen_keys: list[str]) -> None:
-        """Give each scope a new generation; remember the keys if Redis cannot be told."""
+    def bump(self, gen_keys: list[str]) -> str | None:
+        """Give each scope a new generation; remember the keys if Redis cannot be told.
+
+        Returns the new token once it is stored, else None.
+        """
         if not gen_keys or not self.enabled:
-            return
-        token = uuid.uuid4().hex[:16].encode()
+            return None
+        token = uuid.uuid4().hex[:16]
         try:
-            self.call("set_many", dict.fromkeys(gen_keys, token), self.gen_ttl)
+            self.call("set_many", dict.fromkeys(gen_keys, token.encode()), self.gen_ttl)
         except Bypass:
             self._owe(gen_keys)
+            return None
+        return token
 
     def _owe(self, gen_keys: list[str]) -> None:
         with self._pending_lock:

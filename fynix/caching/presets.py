@@ -1,4 +1,8 @@
-"""Cache presets with the seed's TTL table (each TTL is a setting in config.py)."""
+"""Cache presets with the seed's TTL table (each TTL is a setting in config.py).
+
+Market data and the public overview are derived from the shared price book
+(``fynix.caching.derived``), so they have no preset of their own.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,5 @@ def _preset(namespace: str, vary_on_user: bool) -> Callable[..., Callable]:
 
 cache_portfolio_data = _preset("portfolio", vary_on_user=True)  # 300 s
 cache_notifications = _preset("notifications", vary_on_user=True)  # 120 s; unread count 60 s
-cache_market_data = _preset("market", vary_on_user=False)  # 60 s, shared, token required
 cache_ai_responses = _preset("ai", vary_on_user=True)  # 900 s
-cache_public_data = _preset("public", vary_on_user=False)  # 1800 s, anyone
 cache_user_data = _preset("user", vary_on_user=True)  # 600 s

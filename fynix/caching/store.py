@@ -49,6 +49,24 @@ class RedisStore:
         """Values of ``keys`` (all in one hash slot) in one round trip."""
         return self._call(self.client.mget, keys)
 
+    def mget_groups(self, groups: list[list[str]]) -> list[list[bytes | None]]:
+        """Values of several groups of keys (each group in one hash slot) in one round trip:
+        one MGET on a single server; on a cluster one pipeline of GETs, which the client
+        writes to every node concerned before reading any answer."""
+        flat = [key for group in groups for key in group]
+        if not self.cluster:
+            values = iter(self._call(self.client.mget, flat))
+        else:
+
+            def run() -> list[bytes | None]:
+                pipe = self.client.pipeline(transaction=False)
+                for key in flat:
+                    pipe.get(key)
+                return pipe.execute()
+
+            values = iter(self._call(run))
+        return [[next(values) for _ in group] for group in groups]
+
     def set(self, key: str, value: bytes, ttl: int) -> None:
         """SET with expiry."""
         self._call(self.client.set, key, value, ex=max(1, int(ttl)))
@@ -188,16 +206,20 @@ class LocalStore:
             for key in keys
         ]
 
+    def mget_groups(self, groups: list[list[str]]) -> list[list[bytes | None]]:
+        """Values of several groups of keys."""
+        return [self.mget(group) for group in groups]
+
     def set(self, key: str, value: bytes, ttl: int) -> None:
         """Store with expiry."""
         self.set_many({key: value}, ttl)
 
     def set_many(self, mapping: dict[str, bytes], ttl: int) -> None:
-        """Bump generations host-wide (their value is a new token); store entries here."""
+        """Set generations host-wide (a new token); store entries in this process."""
         entries = {}
         for key, value in mapping.items():
             if is_generation_key(key):
-                self.generations.bump(key)
+                self.generations.set(key, value)
             else:
                 entries[key] = self._wrap(value)
         if entries:

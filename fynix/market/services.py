@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from fynix.caching import events
@@ -11,6 +10,7 @@ from fynix.common.fields import SYMBOL_RE
 from fynix.errors import APIError, NotFound
 from fynix.extensions import db
 from fynix.market.models import Quote
+from fynix.market.prices import PriceBook, QuotePrice
 from fynix.market.schemas import QuoteRowSchema
 
 # Rows per INSERT statement: 4 bound values each stays far below SQLite's variable limit.
@@ -23,31 +23,27 @@ def normalize_symbol(symbol: str) -> str | None:
     return normalized if SYMBOL_RE.match(normalized) else None
 
 
-def get_quote(symbol: str) -> Quote:
+def quote_from_book(book: PriceBook, symbol: str) -> QuotePrice:
     """The quote of ``symbol`` (any case); 404 when unknown or not a valid symbol."""
     normalized = normalize_symbol(symbol)
-    quote = db.session.get(Quote, normalized) if normalized else None
+    quote = book.get(normalized) if normalized else None
     if quote is None:
         raise NotFound(f"No quote for {normalized}." if normalized else "No such symbol.")
     return quote
 
 
-def get_quotes(symbols: list[str]) -> dict:
+def quotes_from_book(book: PriceBook, symbols: list[str]) -> dict:
     """Known quotes of ``symbols`` in the requested order, plus the missing symbols."""
-    found = {
-        quote.symbol: quote
-        for quote in db.session.scalars(select(Quote).where(Quote.symbol.in_(symbols)))
-    }
     return {
-        "items": [found[symbol] for symbol in symbols if symbol in found],
-        "missing": [symbol for symbol in symbols if symbol not in found],
+        "items": [book.quotes[symbol] for symbol in symbols if symbol in book.quotes],
+        "missing": [symbol for symbol in symbols if symbol not in book.quotes],
     }
 
 
-def get_market_overview() -> dict:
-    """Every symbol with its last price, ordered by symbol."""
-    quotes = list(db.session.scalars(select(Quote).order_by(Quote.symbol)))
-    return {"items": quotes, "count": len(quotes), "as_of": utcnow()}
+def overview_from_book(book: PriceBook) -> dict:
+    """Every symbol with its last price, ordered by symbol, as of the book's read."""
+    quotes = book.ordered()
+    return {"items": quotes, "count": len(quotes), "as_of": book.as_of}
 
 
 def put_quote(symbol: str, data: dict) -> tuple[Quote, bool]:

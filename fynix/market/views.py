@@ -6,10 +6,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fynix.auth.guard import admin_required, login_required
-from fynix.caching.presets import cache_market_data, cache_public_data
+from fynix.caching.derived import derived_cache
 from fynix.common.api import ErrorSchema
 from fynix.market import services
 from fynix.market.models import Quote
+from fynix.market.prices import QuotePrice, load_price_book
 from fynix.market.schemas import (
     MarketOverviewSchema,
     QuoteBatchSchema,
@@ -26,12 +27,15 @@ class Quotes(MethodView):
     """Several quotes at once."""
 
     @login_required
-    @cache_market_data(query=QuoteListArgsSchema)
+    @derived_cache(
+        "market", shared="prices", render=services.quotes_from_book, schema=QuoteBatchSchema,
+        query=QuoteListArgsSchema,
+    )  # fmt: skip
     @blp.arguments(QuoteListArgsSchema, location="query")
     @blp.response(200, QuoteBatchSchema)
     def get(self, args: dict) -> dict:
         """Quotes of ``?symbols=A,B`` in that order; unknown symbols are listed as missing."""
-        return services.get_quotes(args["symbols"])
+        return services.quotes_from_book(load_price_book(), args["symbols"])
 
 
 @blp.route("/market/quotes/<symbol>")
@@ -39,12 +43,12 @@ class QuoteItem(MethodView):
     """The last price of one symbol (any case; stored upper-case)."""
 
     @login_required
-    @cache_market_data()
+    @derived_cache("market", shared="prices", render=services.quote_from_book, schema=QuoteSchema)
     @blp.response(200, QuoteSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="Unknown or invalid symbol")
-    def get(self, symbol: str) -> Quote:
+    def get(self, symbol: str) -> QuotePrice:
         """Show the quote of a symbol; an unknown or malformed symbol is 404."""
-        return services.get_quote(symbol)
+        return services.quote_from_book(load_price_book(), symbol)
 
     @admin_required
     @blp.arguments(QuoteWriteSchema)
@@ -61,8 +65,10 @@ class MarketOverview(MethodView):
     """Every symbol with its last price: the same public answer for everyone."""
 
     @blp.doc(security=[])
-    @cache_public_data()
+    @derived_cache(
+        "public", shared="prices", render=services.overview_from_book, schema=MarketOverviewSchema
+    )
     @blp.response(200, MarketOverviewSchema)
     def get(self) -> dict:
         """List every symbol with its last price, ordered by symbol."""
-        return services.get_market_overview()
+        return services.overview_from_book(load_price_book())

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import decimal
-from collections.abc import Iterable
-from decimal import Decimal
-from fractions import Fraction
-from functools import reduce
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from fynix.caching import events
@@ -16,17 +12,10 @@ from fynix.common.clock import utcnow
 from fynix.common.pagination import Page, paginate
 from fynix.errors import Conflict, NotFound
 from fynix.extensions import db
-from fynix.market.models import Quote
+from fynix.market.prices import PriceBook, load_price_book
 from fynix.portfolio.models import Position
+from fynix.portfolio.valuation import Holding, value_portfolio
 
-# Wide enough that sums and differences of cent amounts are never rounded; Inexact is
-# trapped so a lost digit raises instead of silently corrupting money.
-_EXACT = decimal.Context(
-    prec=200,
-    rounding=decimal.ROUND_HALF_EVEN,
-    traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow, decimal.DivisionByZero],
-)
-ZERO_CENTS = Decimal("0.00")
 MAX_ID = 2**31 - 1  # portfolio_positions.id is a 32-bit INTEGER: larger ids cannot exist
 
 
@@ -86,72 +75,29 @@ def delete_position(user_id: int, position_id: int) -> None:
     events.positions_changed(user_id)
 
 
-def get_summary(user_id: int) -> dict:
-    """Value every position at its quote (or at cost) with exact, half-even rounding."""
-    statement = (
-        select(Position, Quote)
-        .outerjoin(Quote, Quote.symbol == Position.symbol)
+def holdings_stmt(user_id: int) -> Select:
+    """The user's holdings, ordered by symbol (idx_portfolio_positions_user_symbol)."""
+    return (
+        select(Position.symbol, Position.quantity, Position.average_cost)
         .where(Position.user_id == user_id)
         .order_by(Position.symbol)
     )
-    holdings = [
-        _value_holding(position, quote) for position, quote in db.session.execute(statement)
-    ]
-    total_cost = _sum(holding["cost"] for holding in holdings)
-    market_value = _sum(holding["market_value"] for holding in holdings)
-    pnl = _EXACT.subtract(market_value, total_cost)
-    for holding in holdings:
-        holding["weight"] = _ratio(holding["market_value"], market_value, places=4)
-    pnl_pct = _ratio(pnl, total_cost, places=2, scale=100)
-    return {
-        "positions_count": len(holdings),
-        "total_cost": total_cost,
-        "market_value": market_value,
-        "unrealized_pnl": pnl,
-        "unrealized_pnl_pct": pnl_pct,
-        "holdings": holdings,
-        "as_of": utcnow(),
-    }
 
 
-def _value_holding(position: Position, quote: Quote | None) -> dict:
-    """One summary line; a symbol without a quote is valued at its average cost."""
-    price = quote.price if quote is not None else position.average_cost
-    cost = round_exact(Fraction(position.quantity) * Fraction(position.average_cost), 2)
-    market_value = round_exact(Fraction(position.quantity) * Fraction(price), 2)
-    return {
-        "symbol": position.symbol,
-        "quantity": position.quantity,
-        "average_cost": position.average_cost,
-        "price": price,
-        "price_source": "quote" if quote is not None else "cost",
-        "currency": quote.currency if quote is not None else None,
-        "market_value": market_value,
-        "cost": cost,
-        "unrealized_pnl": _EXACT.subtract(market_value, cost),
-    }
+def load_holdings(user_id: int) -> list[Holding]:
+    """What the user holds (one query): the per-user part of a summary."""
+    rows = db.session.execute(holdings_stmt(user_id)).all()
+    return [Holding(row.symbol, row.quantity, row.average_cost) for row in rows]
 
 
-def round_exact(value: Decimal | Fraction, places: int) -> Decimal:
-    """Round an exact value half-to-even to ``places`` decimals, with no float and no
-    intermediate rounding (the Fraction keeps every digit until the one rounding)."""
-    rounded = round(Fraction(value), places)
-    quotient = _EXACT.divide(Decimal(rounded.numerator), Decimal(rounded.denominator))
-    return quotient.quantize(Decimal(1).scaleb(-places), context=_EXACT)
+def get_summary(user_id: int) -> dict:
+    """The user's holdings valued at the last quotes, both read now (two queries)."""
+    return value_portfolio(load_holdings(user_id), load_price_book(), utcnow())
 
 
-def _ratio(
-    numerator: Decimal, denominator: Decimal, *, places: int, scale: int = 1
-) -> Decimal | None:
-    """scale * numerator / denominator rounded half-even; None when the denominator is 0."""
-    if denominator == 0:
-        return None
-    return round_exact(Fraction(numerator) * scale / Fraction(denominator), places)
-
-
-def _sum(values: Iterable[Decimal]) -> Decimal:
-    """Exact sum of cent amounts (``0.00`` for none)."""
-    return reduce(_EXACT.add, values, ZERO_CENTS)
+def render_summary(holdings: list[Holding], book: PriceBook, holdings_read_at: datetime) -> dict:
+    """The summary from cached parts, as of the later of the two reads it is made of."""
+    return value_portfolio(holdings, book, max(book.as_of, holdings_read_at))
 
 
 def _duplicate(symbol: str) -> Conflict:

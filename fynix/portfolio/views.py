@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from fynix.auth.guard import current_user_id, login_required
+from fynix.caching.derived import UnitSource, derived_cache
 from fynix.caching.presets import cache_portfolio_data
 from fynix.common.api import ErrorSchema
 from fynix.common.pagination import Page, page_schema
@@ -18,8 +19,12 @@ from fynix.portfolio.schemas import (
     PositionUpdateSchema,
     SummarySchema,
 )
+from fynix.portfolio.valuation import decode_holdings, encode_holdings
 
 blp = Blueprint("portfolio", __name__, url_prefix="/api/portfolio", description="Portfolio")
+
+# The per-user part of a summary, cached apart from the shared price book.
+HOLDINGS = UnitSource("holdings", services.load_holdings, encode_holdings, decode_holdings)
 
 
 @blp.route("/positions")
@@ -78,7 +83,10 @@ class Summary(MethodView):
     """The caller's portfolio valued at the last quotes."""
 
     @login_required
-    @cache_portfolio_data()
+    @derived_cache(
+        "portfolio", shared="prices", unit=HOLDINGS, render=services.render_summary,
+        schema=SummarySchema,
+    )  # fmt: skip
     @blp.response(200, SummarySchema)
     def get(self) -> dict:
         """Totals and per-symbol holdings; symbols without a quote are valued at cost."""
