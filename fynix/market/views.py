@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fynix.auth.guard import admin_required, login_required
 from fynix.caching.presets import cache_market_data, cache_public_data
-from fynix.common.api import ErrorSchema
+from fynix.common.api import Blueprint, ErrorSchema
 from fynix.market import services
 from fynix.market.models import Quote
 from fynix.market.schemas import (
