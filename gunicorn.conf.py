@@ -76,3 +76,10 @@ def when_ready(server) -> None:  # noqa: ANN001 (gunicorn's Arbiter)
             "GUNICORN_WORKERS=1.",
             server.cfg.workers,
         )
+
+
+def post_fork(server, worker) -> None:  # noqa: ANN001 (gunicorn's Arbiter and Worker)
+    """gunicorn's own answers to requests it cannot parse (414, 431, 400) are JSON too."""
+    from fynix import gunicorn_errors
+
+    gunicorn_errors.install()
