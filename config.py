@@ -41,6 +41,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_RECORD_QUERIES = False
     JSON_SORT_KEYS = False
+    # Flask refuses a larger body with 413 before reading it (chunked ones once they pass it).
+    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
 
     # Redis / cache
     REDIS_URL = os.environ.get("REDIS_URL") or None

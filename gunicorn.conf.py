@@ -57,3 +57,10 @@ access_log_format = (
     '"path": "%(U)s", "query": "%(q)s", "status": %(s)s, "bytes": "%(b)s", '
     '"duration_ms": %(M)s, "request_id": "%({x-request-id}o)s", "user_agent": "%(a)s"}'
 )
+
+
+def post_fork(server, worker) -> None:  # noqa: ANN001 (gunicorn's Arbiter and Worker)
+    """gunicorn's own answers to requests it cannot parse (414, 431, 400) are JSON too."""
+    from fynix import gunicorn_errors
+
+    gunicorn_errors.install()

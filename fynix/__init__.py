@@ -22,6 +22,7 @@ def create_app(config_class: type[Config] | None = None, **overrides: Any) -> Fl
     app.json.sort_keys = False
 
     register_proxies(app)
+    register_body_limit(app)
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)
@@ -38,6 +39,13 @@ def register_proxies(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_body_limit(app: Flask) -> None:
+    """MAX_CONTENT_LENGTH for chunked bodies too (werkzeug checks Content-Length itself)."""
+    from fynix.common.inputs import ChunkedBodyLimit
+
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
 
 
 def register_logging(app: Flask) -> None:
@@ -98,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from fynix.auth.views import blp as auth_blp
     from fynix.caching.metrics import blp as metrics_blp
     from fynix.caching.views import blp as cache_blp
+    from fynix.common.api import register_converters
     from fynix.docs import blp as docs_assets_blp
     from fynix.extensions import api, csrf
     from fynix.health import blp as health_blp
@@ -106,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     from fynix.portfolio.views import blp as portfolio_blp
     from fynix.users.views import blp as users_blp
 
+    register_converters(app)
     for blueprint in (
         auth_blp,
         users_blp,

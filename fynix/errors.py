@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 import redis
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -72,13 +73,23 @@ def _flatten(messages: dict) -> dict:
     return merged
 
 
+def envelope(status: int, message: str) -> dict:
+    """The fields every error body has (also written by gunicorn's own errors)."""
+    return {"status": status, "error": HTTPStatus(status).phrase, "message": message}
+
+
+def bearer_challenge() -> str:
+    """WWW-Authenticate of a 401 (RFC 6750): which token problem, when one was given."""
+    if request.headers.get("Authorization", "").strip():
+        return 'Bearer error="invalid_token"'
+    return "Bearer"
+
+
 def error_response(
     status: int, message: str, errors: dict | None = None, headers: dict | None = None
 ) -> Response:
     """Build the envelope; the only place that shapes an error body."""
-    from http import HTTPStatus
-
-    body = {"status": status, "error": HTTPStatus(status).phrase, "message": message}
+    body = envelope(status, message)
     if errors:
         body["errors"] = errors
     request_id = getattr(g, "request_id", None)
@@ -88,6 +99,8 @@ def error_response(
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    if status == 401:
+        response.headers.setdefault("WWW-Authenticate", bearer_challenge())
     return response
 
 
@@ -115,6 +128,9 @@ def handle_http_exception(exc: HTTPException):
         headers["Allow"] = ", ".join(exc.valid_methods)
     if exc.code == 429:
         message = f"Too many requests: {exc.description}"
+    elif exc.code == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        message = f"The request body is larger than the limit of {limit} bytes."
     else:
         message = data.get("message") or exc.description or exc.name
     return error_response(exc.code or 500, message, None, headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from collections.abc import Iterator
@@ -259,3 +260,55 @@ def io_counter(monkeypatch):
     monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting_send)
     yield counter
     event.remove(Engine, "before_cursor_execute", on_sql)
+
+
+class World:
+    """A user, an admin and fresh resources for the baselines to point at."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.auth = AuthActions(client)
+        self.user, self.user_headers = self.auth.new_user()
+        _, self.admin_headers = self.auth.new_user(admin=True)
+        self.counter = itertools.count(1)
+        client.put("/api/market/quotes/AAPL", json={"price": "190.10"}, headers=self.admin_headers)
+
+    def unique(self, prefix: str) -> str:
+        """A fresh name: usernames, emails and symbols never clash between calls."""
+        return f"{prefix}{next(self.counter)}"
+
+    def position_id(self) -> int:
+        """A new position of the user."""
+        body = {"symbol": self.unique("P"), "quantity": "2", "average_cost": "10"}
+        response = self.client.post(
+            "/api/portfolio/positions", json=body, headers=self.user_headers
+        )
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["id"]
+
+    def notification_id(self) -> int:
+        """A new notification of the user."""
+        body = {"user_id": self.user["id"], "type": "system", "title": "Hi", "body": "Hello"}
+        response = self.client.post("/api/notifications", json=body, headers=self.admin_headers)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["id"]
+
+    def thread_id(self) -> str:
+        """A new assistant thread of the user."""
+        response = self.client.post(
+            "/api/ai/interactions", json={"prompt": "What do I hold?"}, headers=self.user_headers
+        )
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["thread_id"]
+
+
+@pytest.fixture
+def world(client) -> World:
+    """A user, an admin and a quote, ready for the known-good calls of tests/api_calls.py."""
+    return World(client)
+
+
+@pytest.fixture
+def openapi(client) -> dict:
+    """The app's OpenAPI document."""
+    return client.get("/api/openapi.json").get_json()

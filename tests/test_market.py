@@ -61,7 +61,7 @@ def test_put_without_currency_means_usd(client, admin):
 
 
 def test_put_price_zero_is_allowed(client, admin):
-    response = put_quote(client, admin, "ZERO", price=0)
+    response = put_quote(client, admin, "ZERO", price="0")
     assert response.status_code == 201
     assert Decimal(response.get_json()["price"]) == 0
 

@@ -50,9 +50,12 @@ def test_create_position_is_201_with_exact_decimals(client, auth):
     assert set(body) == {"id", "symbol", "quantity", "average_cost", "created_at", "updated_at"}
 
 
-def test_numbers_may_be_json_numbers_or_strings(client, auth):
+def test_decimals_are_strings_and_json_numbers_are_refused(client, auth):
     _, headers = auth.new_user()
     response = open_position(client, headers, quantity=3, average_cost="0")
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"quantity"}
+    response = open_position(client, headers, quantity="3", average_cost="0")
     assert response.status_code == 201
     assert Decimal(response.get_json()["quantity"]) == 3
     assert Decimal(response.get_json()["average_cost"]) == 0
@@ -185,11 +188,12 @@ def test_list_pagination_shape_and_pages(client, auth):
     assert list_symbols(client, headers, "?page=4&per_page=2") == []
 
 
-def test_list_per_page_is_capped_at_100(client, auth):
+def test_list_per_page_is_1_to_100(client, auth):
     _, headers = auth.new_user()
     response = client.get(f"{POSITIONS}?per_page=500", headers=headers)
-    assert response.status_code == 200
-    assert response.get_json()["per_page"] == 100
+    assert response.status_code == 422
+    assert "per_page" in response.get_json()["errors"]
+    assert client.get(f"{POSITIONS}?per_page=100", headers=headers).get_json()["per_page"] == 100
     assert client.get(POSITIONS, headers=headers).get_json()["per_page"] == 20
 
 
@@ -247,7 +251,7 @@ def test_get_patch_delete_own_position(client, auth):
     [
         ({"quantity": "0.00000001"}, {"quantity": "0.00000001", "average_cost": "150.25"}),
         ({"average_cost": "99.999999"}, {"quantity": "10.00", "average_cost": "99.999999"}),
-        ({"quantity": 2, "average_cost": "0"}, {"quantity": "2.00", "average_cost": "0.00"}),
+        ({"quantity": "2", "average_cost": "0"}, {"quantity": "2.00", "average_cost": "0.00"}),
     ],
 )
 def test_patch_changes_quantity_and_or_cost(client, auth, changes, expected):
@@ -297,7 +301,9 @@ def test_another_users_position_is_404_and_untouched(client, auth):
 @pytest.mark.parametrize("method", ["get", "patch", "delete"])
 def test_unknown_position_is_404(client, auth, method):
     _, headers = auth.new_user()
-    response = getattr(client, method)(f"{POSITIONS}/999999", json={"quantity": 1}, headers=headers)
+    response = getattr(client, method)(
+        f"{POSITIONS}/999999", json={"quantity": "1"}, headers=headers
+    )
     assert response.status_code == 404
     assert response.get_json()["message"]
 

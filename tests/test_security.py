@@ -54,7 +54,7 @@ ACCESS = {
     ("DELETE", "/api/notifications/<int:notification_id>"): USER,
     ("POST", "/api/ai/interactions"): USER,
     ("GET", "/api/ai/threads"): USER,
-    ("GET", "/api/ai/threads/<string:thread_id>"): USER,
+    ("GET", "/api/ai/threads/<client_id:thread_id>"): USER,
     ("GET", "/cache/stats"): ADMIN,
     ("POST", "/cache/clear"): ADMIN,
     ("POST", "/cache/warm"): ADMIN,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 
 from fynix.admin import blp
-from fynix.admin.forms import ActionForm, PatternForm, WarmForm
+from fynix.admin.forms import ActionForm, PatternForm, WarmForm, flash_errors
 from fynix.caching import manage
 from fynix.caching.manager import Bypass
 
@@ -44,7 +44,7 @@ def warm_cache():
     """Pre-populate shared data and the most recently active users' entries."""
     form = WarmForm()
     if not form.validate_on_submit():
-        flash("The number of users must be between 0 and 100000.", "error")
+        flash_errors(form)
         return redirect(url_for("admin.show_cache"))
     try:
         warmed = manage.warm(limit_users=form.users.data)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    Field,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -12,8 +14,16 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
+from fynix.common.inputs import text_problem
 from fynix.notifications.schemas import TYPE_RE
 
 
@@ -22,7 +32,33 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class LoginForm(FlaskForm):
+def storable_text(_form: FlaskForm, field: Field) -> None:
+    """What was submitted for ``field`` is text the database can store (no NUL)."""
+    for value in field.raw_data or ():
+        problem = text_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise ValidationError(problem)
+
+
+class Form(FlaskForm):
+    """Base of every admin form: each field refuses unstorable text, whatever its own rules."""
+
+    def validate(self, extra_validators: dict | None = None) -> bool:
+        """Run each field's validators plus ``storable_text``."""
+        extra = {name: [storable_text] for name in self._fields}
+        for name, validators in (extra_validators or {}).items():
+            extra[name] = [*extra.get(name, []), *validators]
+        return super().validate(extra)
+
+
+def flash_errors(form: FlaskForm) -> None:
+    """Show each field error of ``form`` as a flash message naming the field."""
+    for field in form:
+        for error in field.errors:
+            flash(f"{field.label.text}: {error}", "error")
+
+
+class LoginForm(Form):
     """Username or email, password, and the admin page to go back to."""
 
     login = StringField("Username or email", validators=[DataRequired(), Length(max=254)])
@@ -30,13 +66,13 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button whose only data is the CSRF token and the page to return to."""
 
     return_to = HiddenField()
 
 
-class WarmForm(FlaskForm):
+class WarmForm(Form):
     """Warm the cache, optionally for fewer recently active users than configured."""
 
     users = IntegerField(
@@ -45,7 +81,7 @@ class WarmForm(FlaskForm):
     )
 
 
-class PatternForm(FlaskForm):
+class PatternForm(Form):
     """A glob pattern of this application's cache keys; ``confirm`` marks the second step."""
 
     pattern = StringField(
@@ -55,7 +91,7 @@ class PatternForm(FlaskForm):
     confirm = HiddenField()
 
 
-class UpgradeForm(FlaskForm):
+class UpgradeForm(Form):
     """Upgrade the schema to head, only with the box ticked."""
 
     confirm = BooleanField(
@@ -64,7 +100,7 @@ class UpgradeForm(FlaskForm):
     )
 
 
-class UserSearchForm(FlaskForm):
+class UserSearchForm(Form):
     """Query-string search of the users page (a GET form: no CSRF token)."""
 
     class Meta:
@@ -74,7 +110,7 @@ class UserSearchForm(FlaskForm):
     page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=1_000_000)])
 
 
-class NotificationForm(FlaskForm):
+class NotificationForm(Form):
     """A message to one user, with the limits of the notifications API."""
 
     type = StringField(

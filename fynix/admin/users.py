@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 
 from fynix.admin import blp, services
-from fynix.admin.forms import ActionForm, NotificationForm, UserSearchForm
+from fynix.admin.forms import ActionForm, NotificationForm, UserSearchForm, flash_errors
 from fynix.admin.guard import safe_next
 from fynix.notifications.services import send_notification
 from fynix.users.services import set_admin
@@ -16,7 +16,7 @@ def list_users():
     """Users whose username or email contains the search, 20 per page, with their counts."""
     form = UserSearchForm(formdata=request.args)
     if not form.validate():
-        flash("Search for at most 100 characters on a page from 1 on.", "error")
+        flash_errors(form)
     search = form.q.data if not form.q.errors else None
     page = form.page.data if form.page.data and not form.page.errors else 1
     result = services.list_users(search, page)

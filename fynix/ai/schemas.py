@@ -7,9 +7,10 @@ from typing import Any
 from marshmallow import Schema, fields, post_load, validate
 
 from fynix.common.fields import UTCDateTimeField
+from fynix.common.inputs import CLIENT_ID_PATTERN
 from fynix.common.pagination import PaginationArgsSchema
 
-ID_RE = r"^[A-Za-z0-9_\-]{1,64}$"
+ID_RE = f"^{CLIENT_ID_PATTERN}$"  # the same shape the thread path converter accepts
 MAX_PROMPT = 4000
 
 

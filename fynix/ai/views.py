@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fynix.ai import services
 from fynix.ai.schemas import (
@@ -15,7 +14,7 @@ from fynix.ai.schemas import (
 )
 from fynix.auth.guard import current_user_id, login_required
 from fynix.caching.presets import cache_ai_responses
-from fynix.common.api import ErrorSchema
+from fynix.common.api import Blueprint, ErrorSchema
 from fynix.common.pagination import page_schema
 
 blp = Blueprint("ai", __name__, url_prefix="/api/ai", description="Portfolio assistant")
@@ -48,7 +47,7 @@ class Threads(MethodView):
         return services.list_threads(current_user_id(), **args)
 
 
-@blp.route("/threads/<string:thread_id>")
+@blp.route("/threads/<client_id:thread_id>")
 class Thread(MethodView):
     """One of the caller's threads."""
 

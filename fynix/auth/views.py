@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from fynix.auth import services
 from fynix.auth.schemas import LoginSchema, TokenSchema
-from fynix.common.api import ErrorSchema
+from fynix.common.api import Blueprint, ErrorSchema
 from fynix.extensions import limiter
 from fynix.users.schemas import RegisterSchema, UserSchema
 from fynix.users.services import create_user

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from fynix.auth.guard import admin_required
 from fynix.caching import manage
 from fynix.caching.manager import Bypass
@@ -14,7 +12,7 @@ from fynix.caching.schemas import (
     WarmArgsSchema,
     WarmedSchema,
 )
-from fynix.common.api import ErrorSchema
+from fynix.common.api import Blueprint, ErrorSchema
 from fynix.errors import APIError
 
 blp = Blueprint("caching", __name__, url_prefix="/cache", description="Cache management (admin)")

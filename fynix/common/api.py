@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+import flask_smorest
 import marshmallow as ma
 from apispec import APISpec, BasePlugin
+from flask import Flask
 from flask_smorest import Api
+
+from fynix.common.inputs import ClientIdConverter, FynixParser, client_id_parameter_schema
+
+BEARER_CHALLENGE = {
+    "description": (
+        '`Bearer`, or `Bearer error="invalid_token"` when a token was given but refused (RFC 6750)'
+    ),
+    "schema": {"type": "string"},
+}
 
 
 class ErrorSchema(ma.Schema):
@@ -22,27 +33,51 @@ class ErrorSchema(ma.Schema):
     request_id = ma.fields.String(metadata={"description": "Echo of X-Request-ID"})
 
 
+class Blueprint(flask_smorest.Blueprint):
+    """The Blueprint of every Fynix API package: its arguments obey fynix.common.inputs."""
+
+    ARGUMENTS_PARSER = FynixParser()
+
+
 class RequestErrorsPlugin(BasePlugin):
     """Document the errors any request can get before its view runs.
 
-    400: a request body that is not valid JSON. 404: a path parameter the route's
-    converter refuses (``/positions/abc``, a line break in a pattern), which the
-    router answers as an unknown URL.
+    400: a request body that is not valid JSON. 413: a body over MAX_CONTENT_LENGTH.
+    415: a body that is not JSON. 404: a path parameter the route's converter refuses
+    (``/positions/abc``, a line break in a pattern), which the router answers as an
+    unknown URL. A 401 carries its ``WWW-Authenticate`` challenge.
     """
 
     def init_spec(self, spec: APISpec) -> None:
         """Keep the spec to reference its per-status error responses."""
         self.spec = spec
+        spec.components.header("WWW_AUTHENTICATE", BEARER_CHALLENGE)
 
     def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs):
-        """Add ``400`` where a body is read and ``404`` where the path has parameters."""
+        """Add 400/413/415 where a body is read, 404 where the path has parameters."""
         for operation in (operations or {}).values():
             if not isinstance(operation, dict):
                 continue
             if "requestBody" in operation:
-                self._document(operation, 400)
+                for status in (400, 413, 415):
+                    self._document(operation, status)
             if "{" in (path or ""):
                 self._document(operation, 404)
+            self._document_challenge(operation.get("responses", {}))
+
+    @staticmethod
+    def _document_challenge(responses: dict) -> None:
+        """Give a documented 401 its header (inline: a $ref'd response takes no siblings)."""
+        key = 401 if 401 in responses else "401"
+        response = responses.get(key)
+        if response is None:
+            return
+        if isinstance(response, str):  # a component name, e.g. "UNAUTHORIZED"
+            response = {
+                "description": "Missing, invalid or expired bearer token",
+                "content": {"application/json": {"schema": "Error"}},
+            }
+        responses[key] = {**response, "headers": {"WWW-Authenticate": "WWW_AUTHENTICATE"}}
 
     def _document(self, operation: dict, status: int) -> None:
         responses = operation.setdefault("responses", {})
@@ -61,6 +96,10 @@ class FynixApi(Api):
 
     ERROR_SCHEMA = ErrorSchema
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.register_converter(ClientIdConverter, client_id_parameter_schema)
+
     def _init_spec(self, *, extra_plugins: list | None = None, **options) -> None:
         """Add Fynix's plugins to flask-smorest's."""
         plugins = [*(extra_plugins or ()), RequestErrorsPlugin()]
@@ -68,3 +107,8 @@ class FynixApi(Api):
 
     def _register_error_handlers(self) -> None:
         """Error handlers live in fynix.errors (one envelope for the whole app)."""
+
+
+def register_converters(app: Flask) -> None:
+    """Fynix's path converters, before any route compiles against them."""
+    app.url_map.converters["client_id"] = ClientIdConverter

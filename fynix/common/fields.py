@@ -10,13 +10,23 @@ from marshmallow import ValidationError, fields, validate
 
 SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,15}$")
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+_DECIMAL_RE = re.compile(DECIMAL_PATTERN)  # used with fullmatch: "5\n" is refused too
 
 
 class ExactDecimal(fields.Decimal):
-    """A decimal that is rejected (not rounded) when it has too many digits.
+    """An exact decimal, accepted only as a string of ASCII digits (``DECIMAL_PATTERN``).
 
+    A JSON number (already a float), an exponent, a sign other than a leading ``-``,
+    spaces or non-ASCII digits are refused, and so is a value with more places or digits
+    than the column holds: nothing is rounded, since ``Decimal(text)`` is exact and the
+    limits are counted on its digits, never through a context of limited precision.
     Serialized as a JSON string so no client parses money as a float.
     """
+
+    default_error_messages = {
+        "invalid": 'Not a decimal string: ASCII digits, an optional leading "-" and "." '
+        '(e.g. "123.45"); JSON numbers and exponents are refused.'
+    }
 
     def __init__(
         self,
@@ -29,7 +39,7 @@ class ExactDecimal(fields.Decimal):
     ) -> None:
         super().__init__(as_string=True, allow_nan=False, **kwargs)
         self.max_places = places
-        self.max_digits = max_digits
+        self.max_integer_digits = max_digits - places
         self.minimum = minimum
         self.exclusive_minimum = exclusive_minimum
         self.metadata.setdefault("example", "123.45")
@@ -37,20 +47,30 @@ class ExactDecimal(fields.Decimal):
         self.metadata.setdefault("type", "string")
         self.metadata.setdefault("format", "decimal")
         self.metadata.setdefault("pattern", DECIMAL_PATTERN)
+        self.metadata.setdefault("description", self.limits())
+
+    def limits(self) -> str:
+        """The accepted form and limits, in words (the field's OpenAPI description)."""
+        text = (
+            f"Decimal string matching {DECIMAL_PATTERN}: at most {self.max_places} decimal "
+            f"places (trailing zeros aside) and {self.max_integer_digits} digits before the point"
+        )
+        if self.minimum is not None:
+            text += f"; {'>' if self.exclusive_minimum else '>='} {self.minimum}"
+        return text + "."
 
     def _validated(self, value: Any) -> decimal.Decimal:
-        if isinstance(value, bool):
+        if isinstance(value, str) and _DECIMAL_RE.fullmatch(value):
+            number = decimal.Decimal(value)
+        elif isinstance(value, decimal.Decimal) and value.is_finite():  # Python callers
+            number = value
+        else:
             raise self.make_error("invalid")
-        number = super()._validated(value)
-        if number is None:
-            return number
-        _sign, digits, exponent = number.normalize().as_tuple()
-        places = max(0, -exponent) if isinstance(exponent, int) else 0
-        integer_digits = max(0, len(digits) + exponent) if isinstance(exponent, int) else 0
-        if places > self.max_places:
+        whole, _, fraction = format(number, "f").lstrip("-").partition(".")
+        if len(fraction.rstrip("0")) > self.max_places:
             raise ValidationError(f"At most {self.max_places} decimal places.")
-        if integer_digits > self.max_digits - self.max_places:
-            raise ValidationError("Number is too large.")
+        if len(whole.lstrip("0")) > self.max_integer_digits:
+            raise ValidationError(f"At most {self.max_integer_digits} digits before the point.")
         if self.minimum is not None:
             too_small = number <= self.minimum if self.exclusive_minimum else number < self.minimum
             if too_small:

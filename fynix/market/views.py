@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fynix.auth.guard import admin_required, login_required
 from fynix.caching.derived import derived_cache
-from fynix.common.api import ErrorSchema
+from fynix.common.api import Blueprint, ErrorSchema
 from fynix.market import services
 from fynix.market.models import Quote
 from fynix.market.prices import QuotePrice, load_price_book

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fynix.caching import events
@@ -61,19 +61,33 @@ def get_notification(user_id: int, notification_id: int) -> Notification:
     return notification
 
 
+def _owned(user_id: int, notification_id: int) -> ColumnElement[bool]:
+    """The one row a user's write may touch, so the database settles a race with a DELETE."""
+    if not 0 < notification_id <= MAX_ID:
+        raise NotFound("Notification not found.")
+    return and_(Notification.id == notification_id, Notification.user_id == user_id)
+
+
 def mark_read(user_id: int, notification_id: int) -> Notification:
-    """Mark one notification read; idempotent, ``read_at`` keeps its first value."""
-    notification = get_notification(user_id, notification_id)
-    if notification.is_read:
-        events.unchanged()
-        return notification
-    # Conditional UPDATE: of two concurrent requests only one sets read_at.
-    db.session.execute(
+    """Mark one notification read; idempotent, ``read_at`` keeps its first value.
+
+    One conditional UPDATE ... RETURNING: of two concurrent requests only one sets
+    read_at, and a notification deleted meanwhile is a 404.
+    """
+    statement = (
         update(Notification)
-        .where(Notification.id == notification.id, UNREAD)
+        .where(_owned(user_id, notification_id), UNREAD)
         .values(is_read=True, read_at=utcnow())
+        .returning(Notification)
         .execution_options(synchronize_session=False)
     )
+    notification = db.session.scalars(statement).one_or_none()
+    if notification is None:  # already read, or not (any longer) the user's
+        notification = get_notification(user_id, notification_id)
+        events.unchanged()
+        return notification
+    # Detached, so the commit does not expire it into a reload of a deleted row.
+    db.session.expunge(notification)
     db.session.commit()
     events.notifications_changed(user_id)
     return notification
@@ -96,9 +110,12 @@ def mark_all_read(user_id: int) -> int:
 
 
 def delete_notification(user_id: int, notification_id: int) -> None:
-    """Delete one of the user's notifications."""
-    notification = get_notification(user_id, notification_id)
-    db.session.delete(notification)
+    """Delete one of the user's notifications; 404 when no row matched (a race too)."""
+    statement = delete(Notification).where(_owned(user_id, notification_id))
+    result = db.session.execute(statement.execution_options(synchronize_session=False))
+    if result.rowcount == 0:
+        db.session.rollback()
+        raise NotFound("Notification not found.")
     db.session.commit()
     events.notifications_changed(user_id)
 

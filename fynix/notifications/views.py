@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fynix.auth.guard import admin_required, current_user_id, login_required
 from fynix.caching.presets import cache_notifications
-from fynix.common.api import ErrorSchema
+from fynix.common.api import Blueprint, ErrorSchema
 from fynix.common.pagination import page_schema
 from fynix.notifications import services
 from fynix.notifications.schemas import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fynix.caching import events
@@ -35,6 +35,13 @@ def get_position(user_id: int, position_id: int) -> Position:
     return position
 
 
+def _owned(user_id: int, position_id: int) -> ColumnElement[bool]:
+    """The one row a user's write may touch, so the database settles a race with a DELETE."""
+    if not 0 < position_id <= MAX_ID:
+        raise NotFound("No such position.")
+    return and_(Position.id == position_id, Position.user_id == user_id)
+
+
 def create_position(user_id: int, data: dict) -> Position:
     """Open a position; 409 when the user already holds that symbol."""
     symbol = data["symbol"]
@@ -59,18 +66,33 @@ def create_position(user_id: int, data: dict) -> Position:
 
 
 def update_position(user_id: int, position_id: int, changes: dict) -> Position:
-    """Change the quantity and/or the average cost of one of the user's positions."""
-    position = get_position(user_id, position_id)
-    for key, value in changes.items():
-        setattr(position, key, value)
+    """Change the quantity and/or the average cost of one of the user's positions.
+
+    One conditional UPDATE ... RETURNING: a position deleted meanwhile matches no row
+    and is a 404, never a stale write.
+    """
+    statement = update(Position).where(_owned(user_id, position_id)).values(**changes)
+    position = db.session.scalars(
+        statement.returning(Position).execution_options(synchronize_session=False)
+    ).one_or_none()
+    if position is None:
+        db.session.rollback()
+        raise NotFound("No such position.")
+    # The answer is the row as this UPDATE wrote it, detached so that the commit does not
+    # expire it into a reload of a row that a concurrent DELETE may have removed since.
+    db.session.expunge(position)
     db.session.commit()
     events.positions_changed(user_id)
     return position
 
 
 def delete_position(user_id: int, position_id: int) -> None:
-    """Close (delete) one of the user's positions."""
-    db.session.delete(get_position(user_id, position_id))
+    """Close (delete) one of the user's positions; 404 when no row matched (a race too)."""
+    statement = delete(Position).where(_owned(user_id, position_id))
+    result = db.session.execute(statement.execution_options(synchronize_session=False))
+    if result.rowcount == 0:
+        db.session.rollback()
+        raise NotFound("No such position.")
     db.session.commit()
     events.positions_changed(user_id)
 

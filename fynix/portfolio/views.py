@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fynix.auth.guard import current_user_id, login_required
 from fynix.caching.derived import UnitSource, derived_cache
 from fynix.caching.presets import cache_portfolio_data
-from fynix.common.api import ErrorSchema
+from fynix.common.api import Blueprint, ErrorSchema
 from fynix.common.pagination import Page, page_schema
 from fynix.portfolio import services
 from fynix.portfolio.models import Position

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from fynix.auth.guard import current_user, login_required
 from fynix.caching.presets import cache_user_data
-from fynix.common.api import ErrorSchema
+from fynix.common.api import Blueprint, ErrorSchema
 from fynix.users import services
 from fynix.users.schemas import UserSchema, UserUpdateSchema
 

@@ -1,0 +1,224 @@
+"""The edges of the HTTP contract, for every documented operation they apply to.
+
+Decimal fields take only plain digit strings, pages hold 1-100 items, a body is JSON and at
+most MAX_CONTENT_LENGTH bytes, and every 401 says how to authenticate. Each rule is checked
+on every operation the OpenAPI document says it applies to (tests/api_calls.py), so a new
+operation or field is covered without a change here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api_calls import BASELINES, body_schema, operations, send
+
+LIMIT = 1024 * 1024
+
+
+def body_operations(spec: dict) -> list:
+    return [op for op in operations(spec) if op.has_body]
+
+
+# --- decimals: strings of ASCII digits, exact, within the column's limits -----------------
+
+NOT_PLAIN_DECIMALS = [
+    1.5,
+    2,
+    "1e2",
+    "1E2",
+    "+5",
+    " 5",
+    "5 ",
+    "5.",
+    ".5",
+    "١٢",
+    "\uff11\uff12",  # full-width digits
+    "5\n",
+    "0x10",
+    "1_000",
+    "NaN",
+    "-Infinity",
+    "",
+    "--5",
+    "1.99999999999999999999999999999",
+]
+
+
+def decimal_fields(spec: dict, op) -> list[str]:
+    properties = (body_schema(spec, op.spec) or {}).get("properties", {})
+    return [name for name, prop in properties.items() if prop.get("format") == "decimal"]
+
+
+def test_every_decimal_field_refuses_anything_but_a_plain_digit_string(client, openapi, world):
+    failures, checked = [], 0
+    for op in body_operations(openapi):
+        for name in decimal_fields(openapi, op):
+            for value in NOT_PLAIN_DECIMALS:
+                call = BASELINES[(op.method, op.path)](world)
+                call.body = {**call.body, name: value}
+                response = send(client, op, call)
+                checked += 1
+                errors = (response.get_json(silent=True) or {}).get("errors", {})
+                if response.status_code != 422 or name not in errors:
+                    failures.append(f"{op.method} {op.path} {name}={value!r} -> {response.status}")
+    assert checked >= 5 * len(NOT_PLAIN_DECIMALS)  # quantity, average_cost (x2), price
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "stored"),
+    [
+        ("1.99999999", "1.99999999"),
+        ("1.500000000000000000000000000000000", "1.50"),
+        ("0000000000000000000000000000000012", "12.00"),
+        # At most 15 significant digits here: SQLite keeps NUMERIC values as doubles.
+        ("1234567.1234567", "1234567.1234567"),
+    ],
+)
+def test_a_plain_decimal_string_is_stored_exactly(client, world, quantity, stored):
+    body = {"symbol": "EXACT", "quantity": quantity, "average_cost": "1"}
+    response = client.post("/api/portfolio/positions", json=body, headers=world.user_headers)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["quantity"] == stored
+    again = client.get(
+        f"/api/portfolio/positions/{response.get_json()['id']}", headers=world.user_headers
+    )
+    assert again.get_json()["quantity"] == stored
+
+
+@pytest.mark.parametrize(
+    "quantity", ["1.999999999", "1.99999999999999999999999999999", "10000000000000000"]
+)
+def test_digits_beyond_the_column_are_refused_not_rounded(client, world, quantity):
+    body = {"symbol": "EXACT", "quantity": quantity, "average_cost": "1"}
+    response = client.post("/api/portfolio/positions", json=body, headers=world.user_headers)
+    assert response.status_code == 422
+    assert "quantity" in response.get_json()["errors"]
+    assert (
+        client.get("/api/portfolio/positions", headers=world.user_headers).get_json()["total"] == 0
+    )
+
+
+def test_decimal_fields_document_their_form_and_limits(openapi):
+    quantity = openapi["components"]["schemas"]["PositionCreate"]["properties"]["quantity"]
+    assert quantity["type"] == "string"
+    assert quantity["pattern"] == r"^-?[0-9]+(\.[0-9]+)?$"
+    for words in ("8 decimal places", "16 digits", "> 0"):
+        assert words in quantity["description"]
+
+
+# --- per_page: 1 to 100 --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("per_page", ["0", "101", "1000", "-1"])
+def test_per_page_outside_1_to_100_is_422_on_every_list(client, openapi, world, per_page):
+    lists = [op for op in operations(openapi) if ("query", "per_page") in op.inputs]
+    assert len(lists) >= 3
+    for op in lists:
+        call = BASELINES[(op.method, op.path)](world)
+        call.query["per_page"] = per_page
+        response = send(client, op, call)
+        assert response.status_code == 422, (op.path, per_page)
+        assert "per_page" in response.get_json()["errors"]
+        documented = next(p for p in op.spec["parameters"] if p["name"] == "per_page")
+        assert (documented["schema"]["minimum"], documented["schema"]["maximum"]) == (1, 100)
+
+
+# --- request bodies: at most MAX_CONTENT_LENGTH, and JSON ----------------------------------
+
+
+def test_every_body_over_the_limit_is_413_json(client, openapi, world):
+    big = b'{"x": "' + b"a" * LIMIT + b'"}'
+    for op in body_operations(openapi):
+        call = BASELINES[(op.method, op.path)](world)
+        response = send(client, op, call, data=big, content_type="application/json")
+        assert response.status_code == 413, (op.method, op.path, response.status)
+        assert response.get_json()["status"] == 413
+        assert "413" in op.spec["responses"] or 413 in op.spec["responses"]
+
+
+def chunked(client, body: bytes):
+    """POST ``body`` to the login as a server hands on a chunked body: no Content-Length."""
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(
+        path="/api/auth/login", method="POST", data=body, content_type="application/json"
+    ).get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True  # what gunicorn sets for a chunked body
+    return client.open(environ)
+
+
+def test_a_chunked_body_over_the_limit_is_413(client):
+    response = chunked(client, b"[" + b"1," * LIMIT + b"1]")
+    assert response.status_code == 413
+    assert response.get_json()["message"].endswith(f"{LIMIT} bytes.")
+
+
+def test_a_chunked_body_of_exactly_the_limit_is_read(client):
+    body = b'{"login": "' + b"x" * 300 + b'", "password": "y"}'
+    response = chunked(client, body.ljust(LIMIT, b" "))
+    assert response.status_code == 422  # read and validated: the login is too long
+    assert "login" in response.get_json()["errors"]
+
+
+def test_the_limit_is_a_setting(app_factory):
+    app = app_factory(MAX_CONTENT_LENGTH=100)
+    body = {"login": "x" * 200, "password": "y"}
+    assert app.test_client().post("/api/auth/login", json=body).status_code == 413
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_every_body_that_is_not_json_is_415(client, openapi, world, content_type):
+    for op in body_operations(openapi):
+        call = BASELINES[(op.method, op.path)](world)
+        data = __import__("json").dumps(call.body)
+        headers = {**call.headers}
+        if content_type:
+            headers["Content-Type"] = content_type
+        response = client.open(op.url(call), method=op.method, data=data, headers=headers)
+        assert response.status_code == 415, (op.method, op.path, response.get_json())
+        assert "415" in op.spec["responses"] or 415 in op.spec["responses"]
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/vnd.fynix+json"])
+def test_json_media_types_are_read(client, world, content_type):
+    body = '{"prompt": "What do I hold?"}'
+    response = client.post(
+        "/api/ai/interactions", data=body, content_type=content_type, headers=world.user_headers
+    )
+    assert response.status_code == 201
+
+
+def test_an_empty_body_without_content_type_is_missing_fields(client, world):
+    response = client.post("/api/portfolio/positions", headers=world.user_headers)
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"symbol", "quantity", "average_cost"}
+
+
+# --- 401: WWW-Authenticate: Bearer ---------------------------------------------------------
+
+
+def test_every_401_carries_a_bearer_challenge(client, openapi, world):
+    guarded = [op for op in operations(openapi) if "401" in op.spec["responses"]]
+    assert len(guarded) >= 20
+    for op in guarded:
+        call = BASELINES[(op.method, op.path)](world)
+        if op.path == "/api/auth/login":
+            call.body["password"] = "wrong-password"
+        for headers, challenge in [({}, "Bearer"), (BAD_TOKEN, 'Bearer error="invalid_token"')]:
+            call.headers = headers
+            response = send(client, op, call)
+            assert response.status_code == 401, (op.method, op.path)
+            assert response.headers["WWW-Authenticate"] == challenge, op.path
+        documented = op.spec["responses"]["401"]["headers"]["WWW-Authenticate"]
+        assert documented == {"$ref": "#/components/headers/WWW_AUTHENTICATE"}
+
+
+BAD_TOKEN = {"Authorization": "Bearer not-a-token"}
+
+
+def test_other_errors_carry_no_challenge(client, world):
+    response = client.get("/api/portfolio/positions/999999", headers=world.user_headers)
+    assert response.status_code == 404
+    assert "WWW-Authenticate" not in response.headers
