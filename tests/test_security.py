@@ -71,6 +71,7 @@ ACCESS = {
     ("POST", "/admin/cache/warm"): PAGE,
     ("GET", "/admin/database"): PAGE,
     ("POST", "/admin/database/upgrade"): PAGE,
+    ("POST", "/admin/database/measure"): PAGE,
     ("GET", "/admin/users"): PAGE,
     ("POST", "/admin/users/<int:user_id>/grant-admin"): PAGE,
     ("POST", "/admin/users/<int:user_id>/revoke-admin"): PAGE,

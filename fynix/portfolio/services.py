@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import reduce
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from fynix.caching import events
@@ -30,12 +30,25 @@ ZERO_CENTS = Decimal("0.00")
 MAX_ID = 2**31 - 1  # portfolio_positions.id is a 32-bit INTEGER: larger ids cannot exist
 
 
-def list_positions(user_id: int, page: int, per_page: int, symbol: str | None = None) -> Page:
-    """One page of the user's positions, ordered by symbol."""
+def positions_page_stmt(user_id: int, symbol: str | None = None) -> Select:
+    """The user's positions ordered by symbol (then id): what list_positions pages."""
     statement = select(Position).where(Position.user_id == user_id)
     if symbol:
         statement = statement.where(Position.symbol == symbol)
-    return paginate(statement.order_by(Position.symbol, Position.id), page, per_page)
+    return statement.order_by(Position.symbol, Position.id)
+
+
+def list_positions(user_id: int, page: int, per_page: int, symbol: str | None = None) -> Page:
+    """One page of the user's positions, ordered by symbol."""
+    return paginate(positions_page_stmt(user_id, symbol), page, per_page)
+
+
+def holders_stmt(symbols: Iterable[str]) -> Select:
+    """The users holding any of ``symbols`` (idx_portfolio_positions_symbol).
+
+    Their cached summaries depend on those symbols' quotes; a quote change invalidates them.
+    """
+    return select(Position.user_id).where(Position.symbol.in_(list(symbols))).distinct()
 
 
 def get_position(user_id: int, position_id: int) -> Position:
