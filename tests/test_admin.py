@@ -202,6 +202,16 @@ def test_pages_load_no_outside_resources(admin, pages):
         assert "style=" not in html, path
 
 
+def test_the_favicon_admin_pages_link_is_served_by_the_app(admin, pages):
+    html = pages.text("/admin/")
+    assert '<link rel="icon" href="/favicon.ico">' in html
+    with pages.client.get("/favicon.ico") as response:
+        assert response.status_code == 200
+        assert response.mimetype in {"image/vnd.microsoft.icon", "image/x-icon"}
+        assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+        assert response.headers["Cache-Control"] == "public, max-age=86400"
+
+
 # --- CSRF and rate limiting --------------------------------------------------------------
 
 
@@ -389,8 +399,8 @@ def test_users_page_shows_counts_with_grouped_queries(admin, pages):
     _add_positions_and_unread(app, ids[1], positions=1, unread=0)
     html = pages.text("/admin/users?q=counted")
     found = re.findall(
-        r'data-user-id="(\d+)">.*?positions-count">(\d+)</td>\s*'
-        r'<td class="num unread-count">(\d+)</td>',
+        r'data-user-id="(\d+)">.*?positions-count" data-label="Positions">(\d+)</td>\s*'
+        r'<td class="num unread-count" data-label="Unread">(\d+)</td>',
         html,
         re.S,
     )
