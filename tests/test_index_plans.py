@@ -13,15 +13,13 @@ docs/indexes.md has the same table for humans.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from fynix.admin import indexes, redundancy
 from fynix.admin.plans import HOT_QUERIES, HotQuery, Sample, plan_of
@@ -32,6 +30,7 @@ from fynix.notifications import services as notifications
 from fynix.portfolio import services as portfolio
 from fynix.services.database_migration import DatabaseMigrationService
 from fynix.users import services as users
+from tests.conftest import captured_sql
 from tests.scratch_db import DIALECTS, scratch_app, scratch_database
 
 USERS = 500
@@ -136,21 +135,6 @@ def loaded_app(request, tmp_path_factory):
         yield app
 
 
-@contextmanager
-def captured_sql() -> Iterator[list[tuple[str, object]]]:
-    """(statement, parameters) of every statement sent while the block runs."""
-    statements: list[tuple[str, object]] = []
-
-    def record(_conn, _cursor, statement, parameters, _context, _executemany):
-        statements.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
 def sent_sql(statement: sa.Select) -> str:
     """``statement`` as the driver receives it (bound parameters, expanded IN lists)."""
     compiled = statement.compile(
@@ -159,11 +143,11 @@ def sent_sql(statement: sa.Select) -> str:
     return str(compiled)
 
 
-def run_hot_query(query: HotQuery) -> list[tuple[str, object]]:
+def run_hot_query(app, query: HotQuery) -> list[tuple[str, object]]:
     """SELECTs sent when the query's service runs (or the statement, if none does)."""
     sample = SAMPLES.get(query.name, SAMPLE)
     statement = query.statement(sample)
-    with captured_sql() as statements:
+    with captured_sql(app) as statements:
         if query.runs_in is None:
             db.session.execute(statement).all()
         else:
@@ -186,7 +170,7 @@ def indexes_used(selects: list[tuple[str, object]]) -> set[str]:
 
 @pytest.mark.parametrize("query", HOT_QUERIES, ids=[query.index for query in HOT_QUERIES])
 def test_hot_query_uses_its_index(loaded_app, query):
-    assert query.index in indexes_used(run_hot_query(query))
+    assert query.index in indexes_used(run_hot_query(loaded_app, query))
 
 
 def test_every_service_that_runs_a_hot_query_is_exercised():
@@ -195,7 +179,7 @@ def test_every_service_that_runs_a_hot_query_is_exercised():
 
 def test_unread_count_of_a_light_user_uses_a_partial_unread_index(loaded_app):
     """A dozen unread rows cost the same from either partial unread index; both are right."""
-    with captured_sql() as statements:
+    with captured_sql(loaded_app) as statements:
         notifications.count_unread(USER)
     used = indexes_used(statements)
     assert used
