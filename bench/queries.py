@@ -9,74 +9,19 @@ and median users; the plans of both states are captured.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from bench.common import dialect_of, median, migrate_to
+from fynix.admin.plans import HOT_QUERIES, Sample, plan_of, render_sql
 from fynix.ai.models import AIInteraction
 from fynix.notifications.models import Notification
 from fynix.portfolio.models import Position
 from fynix.users.models import User
 
-UNREAD = Notification.is_read == sa.false()
-NEWEST = (Notification.created_at.desc(), Notification.id.desc())
-PAGE = 20
-
-
-@dataclass(frozen=True)
-class HotQuery:
-    """One hot query as the services issue it, and the index meant to serve it."""
-
-    name: str
-    index: str
-    build: Callable[[dict], sa.Select]
-
-
-def _user_threads(p: dict) -> sa.Select:
-    last = func.max(AIInteraction.created_at)
-    return (
-        select(AIInteraction.thread_id, func.min(AIInteraction.id), last, func.count())
-        .where(AIInteraction.user_id == p["user_id"])
-        .group_by(AIInteraction.thread_id)
-        .order_by(last.desc(), func.max(AIInteraction.id).desc())
-        .limit(PAGE)
-    )
-
-
-QUERIES = [
-    HotQuery("unread count", "idx_notifications_user_unread",
-             lambda p: select(func.count()).select_from(Notification)
-             .where(Notification.user_id == p["user_id"], UNREAD)),
-    HotQuery("unread list", "idx_notifications_user_unread_created",
-             lambda p: select(Notification).where(Notification.user_id == p["user_id"], UNREAD)
-             .order_by(*NEWEST).limit(PAGE)),
-    HotQuery("notifications page", "idx_notifications_user_created",
-             lambda p: select(Notification).where(Notification.user_id == p["user_id"])
-             .order_by(*NEWEST).limit(PAGE)),
-    HotQuery("notifications by type", "idx_notifications_user_type_created",
-             lambda p: select(Notification)
-             .where(Notification.user_id == p["user_id"], Notification.type == p["type"])
-             .order_by(*NEWEST).limit(PAGE)),
-    HotQuery("user by email", "idx_users_email",
-             lambda p: select(User).where(User.email == p["email"], User.email.is_not(None))),
-    HotQuery("user by username", "idx_users_username",
-             lambda p: select(User).where(User.username == p["username"])),
-    HotQuery("positions of a user", "idx_portfolio_positions_user_symbol",
-             lambda p: select(Position).where(Position.user_id == p["user_id"])
-             .order_by(Position.symbol, Position.id).limit(PAGE)),
-    HotQuery("holders of a symbol", "idx_portfolio_positions_symbol",
-             lambda p: select(Position.user_id).where(Position.symbol.in_([p["symbol"]]))
-             .distinct()),
-    HotQuery("thread interactions", "idx_ai_interactions_thread_created",
-             lambda p: select(AIInteraction)
-             .where(AIInteraction.user_id == p["user_id"],
-                    AIInteraction.thread_id == p["thread_id"])
-             .order_by(AIInteraction.created_at, AIInteraction.id)),
-    HotQuery("user's threads", "idx_ai_interactions_user_created", _user_threads),
-]  # fmt: skip
+# The hot queries some endpoint runs, with the statements of the services that run them.
+QUERIES = [query for query in HOT_QUERIES if query.runs_in is not None]
 
 
 def pick_samples(engine: sa.Engine, per_cohort: int) -> dict[str, list[dict]]:
@@ -136,16 +81,8 @@ def _user_params(conn: sa.Connection, user_id: int, symbol: str) -> dict:
     }
 
 
-def _sql(engine: sa.Engine, statement: sa.Select) -> str:
-    return str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
-
-
-def _plan(cursor, dialect: str, sql: str) -> str:
-    if dialect == "sqlite":
-        cursor.execute("EXPLAIN QUERY PLAN " + sql)
-        return "\n".join(row[3] for row in cursor.fetchall())
-    cursor.execute("EXPLAIN " + sql)
-    return "\n".join(row[0] for row in cursor.fetchall())
+def _sql(engine: sa.Engine, query, params: dict) -> str:
+    return render_sql(query.statement(Sample(**params)), engine.dialect)
 
 
 def _time(cursor, sql: str, min_runs: int, max_runs: int, budget: float) -> list[float]:
@@ -161,9 +98,8 @@ def _time(cursor, sql: str, min_runs: int, max_runs: int, budget: float) -> list
 
 
 def measure_state(url: str, samples: dict[str, list[dict]], indexed: bool, quick: bool) -> dict:
-    """{query: {cohort: median ms, 'plan': text}} for the schema's current state."""
+    """{query: {cohort: median ms, 'plan': text, 'indexes': [...]}} for the schema's state."""
     engine = sa.create_engine(url)
-    dialect = dialect_of(url)
     min_runs, max_runs, budget = (5, 60, 0.3) if indexed else (3, 15, 0.6)
     if quick:
         min_runs, max_runs, budget = 2, 5, 0.05
@@ -171,17 +107,19 @@ def measure_state(url: str, samples: dict[str, list[dict]], indexed: bool, quick
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        for query in QUERIES:
-            heavy_sql = _sql(engine, query.build(samples["heavy"][0]))
-            entry: dict = {"plan": _plan(cursor, dialect, heavy_sql)}
-            _time(cursor, heavy_sql, 1, 1, 0)  # warm the cache once per query and state
-            for cohort, params in samples.items():
-                medians = [
-                    median(_time(cursor, _sql(engine, query.build(p)), min_runs, max_runs, budget))
-                    for p in params
-                ]
-                entry[cohort] = median(medians)
-            results[query.name] = entry
+        with engine.connect() as connection:
+            for query in QUERIES:
+                heavy_sql = _sql(engine, query, samples["heavy"][0])
+                plan = plan_of(heavy_sql, connection=connection)
+                entry: dict = {"plan": "\n".join(plan.lines), "indexes": sorted(plan.indexes)}
+                _time(cursor, heavy_sql, 1, 1, 0)  # warm the cache once per query and state
+                for cohort, params in samples.items():
+                    medians = [
+                        median(_time(cursor, _sql(engine, query, p), min_runs, max_runs, budget))
+                        for p in params
+                    ]
+                    entry[cohort] = median(medians)
+                results[query.name] = entry
         raw.rollback()
     finally:
         raw.close()
@@ -208,7 +146,7 @@ def run_queries(url: str, quick: bool = False) -> dict:
         rows.append({
             "query": query.name,
             "index": query.index,
-            "uses_index": query.index in fast["plan"],
+            "uses_index": query.index in fast["indexes"],
             "plan_indexed": fast["plan"],
             "plan_unindexed": slow["plan"],
             **{f"{c}_indexed_ms": fast[c] for c in samples},

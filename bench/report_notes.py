@@ -4,16 +4,16 @@ from __future__ import annotations
 
 # (database or None for any, query, cohort) -> why it can fall short of 20x
 QUERY_NOTES = {
-    (None, "holders of a symbol", "heavy"): (
+    (None, "Holders of a symbol", "heavy"): (
         "the most-held symbols are held by thousands of users (several % of all positions): "
         "the index still has to visit every holder, so no index can give 20x over a scan."
     ),
-    (None, "user's threads", "heavy"): (
+    (None, "AI threads of a user, most recent first", "heavy"): (
         "the heaviest users own ~9% of all interactions; GROUP BY thread_id has to read every "
         "one of them. idx_ai_interactions_user_created finds them but is not covering; an index "
         "on (user_id, thread_id, created_at) would let the planner group from the index alone."
     ),
-    (None, "unread count", "heavy"): (
+    (None, "Unread count", "heavy"): (
         "the heaviest users have tens of thousands of unread notifications; counting them is "
         "proportional to that number even from the partial index."
     ),

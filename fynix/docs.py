@@ -1,9 +1,13 @@
-"""Swagger UI assets served by the app itself, so /api/docs works with no internet."""
+"""Browser assets served by the app itself (no CDN): Swagger UI for /api/docs, the favicon."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from pathlib import Path
+
+from flask import Blueprint, Response, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
+
+ASSETS = Path(__file__).resolve().parent / "assets"
 
 blp = Blueprint(
     "docs_assets",
@@ -11,3 +15,9 @@ blp = Blueprint(
     static_folder=swagger_ui_path,
     static_url_path="/api/docs/static",
 )
+
+
+@blp.get("/favicon.ico")
+def favicon() -> Response:
+    """The app's icon: browsers ask for it on every page (/api/docs, the admin pages)."""
+    return send_from_directory(ASSETS, "favicon.ico", max_age=86400)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
+from jinja2.filters import do_filesizeformat
 
 from fynix.extensions import db
 from tests.conftest import AuthActions
@@ -199,6 +202,16 @@ def test_pages_load_no_outside_resources(admin, pages):
         assert "style=" not in html, path
 
 
+def test_the_favicon_admin_pages_link_is_served_by_the_app(admin, pages):
+    html = pages.text("/admin/")
+    assert '<link rel="icon" href="/favicon.ico">' in html
+    with pages.client.get("/favicon.ico") as response:
+        assert response.status_code == 200
+        assert response.mimetype in {"image/vnd.microsoft.icon", "image/x-icon"}
+        assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+        assert response.headers["Cache-Control"] == "public, max-age=86400"
+
+
 # --- CSRF and rate limiting --------------------------------------------------------------
 
 
@@ -386,8 +399,8 @@ def test_users_page_shows_counts_with_grouped_queries(admin, pages):
     _add_positions_and_unread(app, ids[1], positions=1, unread=0)
     html = pages.text("/admin/users?q=counted")
     found = re.findall(
-        r'data-user-id="(\d+)">.*?positions-count">(\d+)</td>\s*'
-        r'<td class="num unread-count">(\d+)</td>',
+        r'data-user-id="(\d+)">.*?positions-count" data-label="Positions">(\d+)</td>\s*'
+        r'<td class="num unread-count" data-label="Unread">(\d+)</td>',
         html,
         re.S,
     )
@@ -410,6 +423,17 @@ def _head_revision(app) -> str:
         return DatabaseMigrationService().check_migration_status()["head"]
 
 
+def _dialect(app) -> str:
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+PLAN_ROW_RE = re.compile(
+    r'<tr class="plan-row" data-index="(idx_[a-z_]+)" data-uses-index="(yes|no)" '
+    r'data-plan-indexes="([a-z_ ]*)">'
+)
+
+
 def test_database_page_lists_the_12_indexes_and_the_head_revision(admin, pages):
     html = pages.text("/admin/database")
     indexes = IDX_ROW_RE.findall(html)
@@ -420,7 +444,7 @@ def test_database_page_lists_the_12_indexes_and_the_head_revision(admin, pages):
     assert re.search(rf'id="head-revision"><code>{head}</code>', html)
     assert "at head" in html
     partial = re.findall(
-        r'data-name="(idx_[a-z_]+)">(?:(?!</tr>).)*?<td><code>([^<]+)</code></td>\s*</tr>',
+        r'data-name="(idx_[a-z_]+)">(?:(?!</tr>).)*?class="condition"><code>([^<]+)</code>',
         html,
         re.S,
     )
@@ -429,20 +453,116 @@ def test_database_page_lists_the_12_indexes_and_the_head_revision(admin, pages):
         "idx_notifications_user_unread_created",
         "idx_users_email",
     }
-    assert html.count('class="plan-row"') == 12
-    with pages.client.application.app_context():
-        dialect = db.engine.dialect.name
-    verdicts = re.findall(
-        r'data-index="(idx_[a-z_]+)" data-uses-index="(yes|no)">.*?<pre class="plan">([^<]*)</pre>',
+    rows = PLAN_ROW_RE.findall(html)
+    assert len(rows) == 13  # one per hot query: 12 indexes, the user's positions read twice
+    for index, verdict, read in rows:
+        assert (verdict == "yes") == (index in read.split()), (index, read)
+    if _dialect(pages.client.application) == "sqlite":  # PostgreSQL reads tiny tables whole
+        # Without statistics SQLite may pick another index (for the AI thread, a user_id one).
+        assert [index for index, _verdict, read in rows if not read] == []
+    assert "run by <code>notifications.services.count_unread</code>" in html
+    assert re.search(r'data-table="users"><td>users</td><td class="num">\d+</td>', html)
+
+
+def test_small_tables_read_whole_raise_no_alarm(admin, pages):
+    html = pages.text("/admin/database")
+    assert "status-down" not in html
+    assert "large table" not in html  # the badge a whole read of a table of 1,000+ rows gets
+    assert "On small tables PostgreSQL may prefer a sequential scan" not in html  # no excuses
+
+
+@contextmanager
+def _index_dropped(app, name: str) -> Iterator[None]:
+    """Drop index ``name`` for the block, then create it again from its own definition."""
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            query = "SELECT sql FROM sqlite_master WHERE name = :name"
+        else:
+            query = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+        with db.engine.begin() as connection:
+            definition = connection.scalar(sa.text(query), {"name": name})
+            connection.exec_driver_sql(f"DROP INDEX {name}")
+        db.engine.dispose()
+    try:
+        yield
+    finally:
+        with app.app_context(), db.engine.begin() as connection:
+            connection.exec_driver_sql(definition)
+
+
+def test_uses_it_compares_index_names_exactly(admin, pages):
+    app = pages.client.application
+    with _index_dropped(app, "idx_notifications_user_unread"):
+        html = pages.text("/admin/database")
+    (row,) = [row for row in PLAN_ROW_RE.findall(html) if row[0] == "idx_notifications_user_unread"]
+    _index, verdict, read = row
+    # The unread count now reads idx_notifications_user_unread_created (SQLite) or the whole
+    # table (PostgreSQL, tiny table): neither is its index, whose name is a prefix of the first.
+    assert verdict == "no"
+    if _dialect(app) == "sqlite":
+        assert read == "idx_notifications_user_unread_created"
+    assert len(IDX_ROW_RE.findall(pages.text("/admin/database"))) == 12  # created again
+
+
+def test_index_table_shows_what_the_database_itself_reports(admin, pages):
+    app = pages.client.application
+    html = pages.text("/admin/database")
+    if _dialect(app) == "sqlite":
+        assert 'data-stat="scans"' not in html
+        assert "SQLite keeps no usage counters per index" in html
+        assert 'id="measure-form"' not in html
+        return
+    with app.app_context():
+        usage = dict(
+            db.session.execute(
+                sa.text(
+                    "SELECT indexrelname, pg_relation_size(indexrelid) FROM pg_stat_user_indexes"
+                )
+            ).all()
+        )
+    cells = re.findall(
+        r'data-name="(idx_[a-z_]+)">(?:(?!</tr>).)*?data-stat="scans">([\d,]+)</td>\s*'
+        r'<td class="num" data-label="Size" data-stat="size">([^<]+)</td>',
         html,
         re.S,
     )
-    assert len(verdicts) == 12
-    for index, verdict, plan in verdicts:
-        assert (verdict == "yes") == (index in plan), (index, plan)
-    if dialect == "sqlite":  # PostgreSQL may prefer a seq scan on tiny tables
-        assert {index for index, verdict, _plan in verdicts if verdict == "no"} == set()
-    assert re.search(r'data-table="users"><td>users</td><td class="num">\d+</td>', html)
+    assert len(cells) == 12
+    for name, _scans, size in cells:
+        assert size == do_filesizeformat(usage[name], binary=True), name
+    assert 'id="measure-form"' in html
+
+
+def test_measuring_indexes_shows_a_verdict_per_index_and_changes_nothing(admin, pages):
+    app = pages.client.application
+    response = pages.post("/admin/database/measure")
+    if _dialect(app) == "sqlite":
+        assert response.status_code == 302
+        assert "Index redundancy is measured on PostgreSQL" in " ".join(
+            _flashes(pages.text("/admin/database"))
+        )
+        return
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    verdicts = dict(
+        re.findall(
+            r'data-name="(idx_[a-z_]+)">(?:(?!</tr>).)*?class="verdict wide" data-label="Measured" '
+            r'data-verdict="([a-z ]+)"',
+            html,
+            re.S,
+        )
+    )
+    unique = {"idx_users_email", "idx_users_username", "idx_portfolio_positions_user_symbol"}
+    assert {name for name, verdict in verdicts.items() if verdict == "unique"} == unique
+    # The test tables are nearly empty: nothing can be judged, and nothing is flagged.
+    assert set(verdicts.values()) == {"unique", "small"}
+    assert "every index serves a query the app runs, or could not be judged" in html
+    assert len(IDX_ROW_RE.findall(pages.text("/admin/database"))) == 12
+
+
+def test_measuring_indexes_needs_the_csrf_token(admin, pages):
+    response = pages.client.post("/admin/database/measure")
+    assert response.status_code in (302, 400)
+    assert "Measured just now" not in pages.text("/admin/database")
 
 
 def test_upgrade_needs_its_confirmation_then_reaches_head(admin, pages):
@@ -577,3 +697,19 @@ def test_cache_page_lists_the_ttls_in_force(redis_pages):
         rf'<td class="num">{app.config["CACHE_TTL_PORTFOLIO"]:,}</td>',
         html,
     )
+
+
+@pytest.mark.redis
+def test_cache_page_key_count_equals_the_pattern_preview(redis_pages):
+    pages, auth = redis_pages
+    _user, headers = auth.new_user()
+    position = {"symbol": "AAPL", "quantity": "1", "average_cost": "10.00"}
+    auth.client.post("/api/portfolio/positions", json=position, headers=headers)  # a generation
+    auth.client.get("/api/portfolio/summary", headers=headers)  # an entry
+    html = pages.text("/admin/cache")
+    listed = re.search(
+        r'data-namespace="portfolio">.*?<td class="num">([\d,]+)</td>\s*</tr>', html, re.S
+    )
+    preview = pages.post("/admin/cache/pattern", {"pattern": "portfolio:*"}).get_data(as_text=True)
+    matching = re.search(r"<strong>(\d+) entr(?:y|ies) match", preview)
+    assert int(listed.group(1).replace(",", "")) == int(matching.group(1))

@@ -1,31 +1,35 @@
 """Each hot query is served by its index, on SQLite and on PostgreSQL.
 
-The queries are the ones the services really run: each case calls a service and
-captures the SQL it sends, then asks the planner (SQLite ``EXPLAIN QUERY PLAN``,
-PostgreSQL ``EXPLAIN (FORMAT JSON)``) how it would run it, on tables with enough rows
-and fresh statistics. The two hot queries no service runs yet use the admin page's
-equivalent statements. docs/indexes.md has the same table for humans.
+The hot queries are fynix.admin.plans.HOT_QUERIES, whose statements come from the
+services that run them. Each case calls that service, checks that the SQL it sends is
+the statement it exposes (so /admin/database and the benchmark show what users get),
+then asks the planner (SQLite ``EXPLAIN QUERY PLAN``, PostgreSQL ``EXPLAIN (FORMAT
+JSON)``) how it would run it, on tables with enough rows and fresh statistics. The two
+hot queries no endpoint runs yet are run as the admin page spells them. The same
+tables then feed the index-redundancy measurement of /admin/database (PostgreSQL).
+docs/indexes.md has the same table for humans.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
-from fynix.admin.plans import HOT_QUERIES
+from fynix.admin import indexes, redundancy
+from fynix.admin.plans import HOT_QUERIES, HotQuery, Sample, plan_of
 from fynix.ai import services as ai
 from fynix.extensions import db
 from fynix.notifications import services as notifications
 from fynix.portfolio import services as portfolio
 from fynix.services.database_migration import DatabaseMigrationService
 from fynix.users import services as users
+from tests.conftest import captured_sql
 from tests.scratch_db import DIALECTS, scratch_app, scratch_database
 
 USERS = 500
@@ -38,37 +42,38 @@ USER = 250  # a typical user
 HEAVY = 1  # a user with thousands of notifications
 HEAVY_NOTIFICATIONS = 4_000
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
+SAMPLE = Sample(
+    user_id=USER,
+    email=f"user{USER}@example.com",
+    username=f"user{USER}",
+    type="market",
+    symbol="S007",
+    session_id=f"s{USER}-1",
+    thread_id=f"t{USER}-1-1",
+)
 
-
-def admin_statement(index: str) -> Callable[[], object]:
-    """Run the admin page's equivalent statement for ``index``."""
-    (statement,) = [query.statement for query in HOT_QUERIES if query.index == index]
-    return lambda: db.session.execute(statement).all()
-
-
-# index -> the service call whose queries it must serve. The unread count is asked for the
-# heavy user: for a dozen unread rows both partial unread indexes cost the same and
-# PostgreSQL may pick either (see test_unread_count_of_a_light_user_...).
-CASES: dict[str, Callable[[], object]] = {
-    "idx_notifications_user_unread": lambda: notifications.count_unread(HEAVY),
-    "idx_notifications_user_unread_created": lambda: notifications.list_notifications(
-        USER, page=1, per_page=20, unread=True
+# Hot query -> the service call that runs it with a sample's values. The unread count is
+# asked for the heavy user: for a dozen unread rows both partial unread indexes cost the
+# same and PostgreSQL may pick either (see test_unread_count_of_a_light_user_...).
+RUNS: dict[str, Callable[[Sample], object]] = {
+    "Unread count": lambda s: notifications.count_unread(s.user_id),
+    "Unread notifications, newest first": lambda s: notifications.list_notifications(
+        s.user_id, page=1, per_page=20, unread=True
     ),
-    "idx_notifications_user_created": lambda: notifications.list_notifications(
-        USER, page=1, per_page=20
+    "Notifications, newest first": lambda s: notifications.list_notifications(
+        s.user_id, page=1, per_page=20
     ),
-    "idx_notifications_user_type_created": lambda: notifications.list_notifications(
-        USER, page=1, per_page=20, type="market"
+    "Notifications of one type": lambda s: notifications.list_notifications(
+        s.user_id, page=1, per_page=20, type=s.type
     ),
-    "idx_notifications_type_created": admin_statement("idx_notifications_type_created"),
-    "idx_users_email": lambda: users.find_by_login(f"user{USER}@example.com"),
-    "idx_users_username": lambda: users.find_by_login(f"user{USER}"),
-    "idx_portfolio_positions_user_symbol": lambda: portfolio.list_positions(USER, 1, 20),
-    "idx_portfolio_positions_symbol": admin_statement("idx_portfolio_positions_symbol"),
-    "idx_ai_interactions_user_session": admin_statement("idx_ai_interactions_user_session"),
-    "idx_ai_interactions_thread_created": lambda: ai.get_thread(USER, f"t{USER}-1-1"),
-    "idx_ai_interactions_user_created": lambda: ai.list_threads(USER, 1, 20),
+    "Login by email": lambda s: users.find_by_login(s.email),
+    "Login by username": lambda s: users.find_by_login(s.username),
+    "Positions of a user": lambda s: portfolio.list_positions(s.user_id, 1, 20),
+    "Holdings of a user (summary)": lambda s: portfolio.load_holdings(s.user_id),
+    "AI thread, oldest first": lambda s: ai.get_thread(s.user_id, s.thread_id),
+    "AI threads of a user, most recent first": lambda s: ai.list_threads(s.user_id, 1, 20),
 }
+SAMPLES = {"Unread count": replace(SAMPLE, user_id=HEAVY)}
 
 
 def fill_tables() -> None:
@@ -129,84 +134,123 @@ def loaded_app(request, tmp_path_factory):
         yield app
 
 
-@contextmanager
-def captured_sql() -> Iterator[list[tuple[str, object]]]:
-    """(statement, parameters) of every statement sent while the block runs."""
-    statements: list[tuple[str, object]] = []
-
-    def record(_conn, _cursor, statement, parameters, _context, _executemany):
-        statements.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+def sent_sql(statement: sa.Select) -> str:
+    """``statement`` as the driver receives it (bound parameters, expanded IN lists)."""
+    compiled = statement.compile(
+        dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    return str(compiled)
 
 
-def plan_nodes(statement: str, parameters: object) -> list[dict]:
-    """The plan as {kind, table, index} nodes (kind: "search" or "scan")."""
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        details = [
-            row[3]
-            for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-        ]
-        return [sqlite_node(detail) for detail in details]
-    (document,) = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters).one()
-    return list(postgres_nodes(document[0]["Plan"]))
-
-
-def sqlite_node(detail: str) -> dict:
-    """Read one EXPLAIN QUERY PLAN line, e.g. ``SEARCH t USING INDEX i (a=?)``."""
-    words = detail.split()
-    index = words[words.index("INDEX") + 1] if "INDEX" in words else None
-    kind = {"SEARCH": "search", "SCAN": "scan"}.get(words[0], "other")
-    return {
-        "kind": kind,
-        "table": words[1] if len(words) > 1 else None,
-        "index": index,
-        "raw": detail,
-    }
-
-
-def postgres_nodes(node: dict) -> Iterator[dict]:
-    """Flatten a PostgreSQL JSON plan; index scans are searches, sequential scans are scans."""
-    node_type = node["Node Type"]
-    if "Index Name" in node:
-        yield {"kind": "search", "table": node.get("Relation Name"), "index": node["Index Name"],
-               "raw": node_type}  # fmt: skip
-    elif node_type == "Seq Scan":
-        yield {"kind": "scan", "table": node["Relation Name"], "index": None, "raw": node_type}
-    for child in node.get("Plans", []):
-        yield from postgres_nodes(child)
-
-
-def indexes_used(run: Callable[[], object]) -> set[str]:
-    """Indexes searched by the statements ``run`` sends; fails on a full scan of a hot table."""
-    with captured_sql() as statements:
-        run()
+def run_hot_query(app, query: HotQuery) -> list[tuple[str, object]]:
+    """SELECTs sent when the query's service runs (or the statement, if none does)."""
+    sample = SAMPLES.get(query.name, SAMPLE)
+    statement = query.statement(sample)
+    with captured_sql(app) as statements:
+        if query.runs_in is None:
+            db.session.execute(statement).all()
+        else:
+            RUNS[query.name](sample)
     selects = [(sql, params) for sql, params in statements if sql.lstrip().startswith("SELECT")]
     assert selects, "the service ran no query"
-    nodes = [node for sql, params in selects for node in plan_nodes(sql, params)]
-    full_scans = [
-        node["raw"] for node in nodes if node["kind"] == "scan" and node["table"] in HOT_TABLES
-    ]
+    assert sent_sql(statement) in [sql for sql, _params in selects], (
+        f"{query.runs_in} sends another statement than the one it exposes"
+    )
+    return selects
+
+
+def indexes_used(selects: list[tuple[str, object]]) -> set[str]:
+    """Indexes searched by these statements; fails on a full scan of a hot table."""
+    nodes = [node for sql, params in selects for node in plan_of(sql, params).nodes]
+    full_scans = [node.raw for node in nodes if node.kind == "scan" and node.table in HOT_TABLES]
     assert full_scans == [], f"full scan of a hot table: {full_scans}"
-    return {node["index"] for node in nodes if node["kind"] == "search"}
+    return {node.index for node in nodes if node.kind == "search"}
 
 
-@pytest.mark.parametrize("index", list(CASES))
-def test_hot_query_uses_its_index(loaded_app, index):
-    assert index in indexes_used(CASES[index])
+@pytest.mark.parametrize("query", HOT_QUERIES, ids=[query.index for query in HOT_QUERIES])
+def test_hot_query_uses_its_index(loaded_app, query):
+    assert query.index in indexes_used(run_hot_query(loaded_app, query))
+
+
+def test_every_service_that_runs_a_hot_query_is_exercised():
+    assert set(RUNS) == {query.name for query in HOT_QUERIES if query.runs_in is not None}
 
 
 def test_unread_count_of_a_light_user_uses_a_partial_unread_index(loaded_app):
     """A dozen unread rows cost the same from either partial unread index; both are right."""
-    used = indexes_used(lambda: notifications.count_unread(USER))
+    with captured_sql(loaded_app) as statements:
+        notifications.count_unread(USER)
+    used = indexes_used(statements)
     assert used
     assert used <= {"idx_notifications_user_unread", "idx_notifications_user_unread_created"}
 
 
-def test_every_index_has_a_hot_query():
-    assert set(CASES) == {query.index for query in HOT_QUERIES}
+def test_every_index_has_a_hot_query(loaded_app):
+    inspector = sa.inspect(db.engine)
+    created = {
+        index["name"]
+        for table in inspector.get_table_names()
+        for index in inspector.get_indexes(table)
+        if index["name"].startswith("idx_")
+    }
+    assert len(created) == 12
+    assert created == {query.index for query in HOT_QUERIES}
+
+
+# --- what /admin/database measures on PostgreSQL ------------------------------------------
+
+
+# Redundancy is measured on PostgreSQL only (SQLite's page shows its plans).
+ON_POSTGRESQL = pytest.mark.parametrize("loaded_app", [DIALECTS[1]], indirect=True)
+
+
+def measure() -> dict[str, redundancy.Verdict]:
+    return redundancy.measure(indexes.list_indexes(), indexes.count_rows())
+
+
+@ON_POSTGRESQL
+def test_measurement_flags_the_narrow_unread_index_as_redundant_and_changes_nothing(loaded_app):
+    verdicts = measure()
+    by_status: dict[str, set[str]] = {}
+    for name, verdict in verdicts.items():
+        by_status.setdefault(verdict.status, set()).add(name)
+    # (user_id, is_read) WHERE is_read = false adds nothing to (user_id, created_at) WHERE
+    # is_read = false: the unread count reads the wider one just as directly.
+    assert by_status["redundant"] == {"idx_notifications_user_unread"}
+    narrow = verdicts["idx_notifications_user_unread"]
+    assert narrow.replacement == "idx_notifications_user_unread_created"
+    assert "DROP INDEX CONCURRENTLY idx_notifications_user_unread" in narrow.recommendation
+    # Holders of a symbol: no longer looked up since prices are cached apart from holdings.
+    assert by_status["unused"] == {
+        "idx_notifications_type_created",
+        "idx_ai_interactions_user_session",
+        "idx_portfolio_positions_symbol",
+    }
+    assert by_status["unique"] == {
+        "idx_users_email", "idx_users_username", "idx_portfolio_positions_user_symbol",
+    }  # fmt: skip
+    assert by_status["needed"] == {
+        "idx_notifications_user_unread_created", "idx_notifications_user_created",
+        "idx_notifications_user_type_created",
+        "idx_ai_interactions_thread_created", "idx_ai_interactions_user_created",
+    }  # fmt: skip
+    assert verdicts["idx_portfolio_positions_symbol"].detail == "No query the app runs reads it."
+    db.session.rollback()
+    assert {index.name for index in indexes.list_indexes()} >= set(verdicts)  # all still there
+
+
+@ON_POSTGRESQL
+def test_measurement_gives_up_on_a_busy_table_instead_of_blocking_it(loaded_app):
+    other = db.engine.connect()
+    other.begin()
+    other.exec_driver_sql("LOCK TABLE notifications IN ACCESS SHARE MODE")  # a long reader
+    try:
+        verdicts = measure()
+    finally:
+        other.rollback()
+        other.close()
+    notification_indexes = [name for name in verdicts if name.startswith("idx_notifications")]
+    assert {verdicts[name].status for name in notification_indexes} == {"not measured"}
+    assert all("lock timeout" in verdicts[name].detail for name in notification_indexes)
+    db.session.rollback()
+    assert len(measure()) == len(verdicts)  # the session is usable afterwards

@@ -32,6 +32,7 @@ ACCESS = {
     ("GET", "/api/docs"): PUBLIC,
     ("GET", "/api/docs/static/<path:filename>"): PUBLIC,
     ("GET", "/static/<path:filename>"): PUBLIC,
+    ("GET", "/favicon.ico"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,  # METRICS_TOKEN guards it when set
@@ -71,6 +72,7 @@ ACCESS = {
     ("POST", "/admin/cache/warm"): PAGE,
     ("GET", "/admin/database"): PAGE,
     ("POST", "/admin/database/upgrade"): PAGE,
+    ("POST", "/admin/database/measure"): PAGE,
     ("GET", "/admin/users"): PAGE,
     ("POST", "/admin/users/<int:user_id>/grant-admin"): PAGE,
     ("POST", "/admin/users/<int:user_id>/revoke-admin"): PAGE,
@@ -284,11 +286,11 @@ def test_a_token_issued_with_a_short_ttl_expires(app_factory):
 def test_every_response_carries_the_security_headers(guarded):
     client = guarded.test_client()
     for method, _, url in routes(guarded):
-        response = client.open(url, method=method)
-        assert response.headers["X-Content-Type-Options"] == "nosniff", url
-        assert response.headers["X-Frame-Options"] == "DENY", url
-        assert response.headers["Referrer-Policy"] in {"no-referrer", "same-origin"}, url
-        assert "Strict-Transport-Security" not in response.headers, url
+        with client.open(url, method=method) as response:  # closes a streamed file
+            assert response.headers["X-Content-Type-Options"] == "nosniff", url
+            assert response.headers["X-Frame-Options"] == "DENY", url
+            assert response.headers["Referrer-Policy"] in {"no-referrer", "same-origin"}, url
+            assert "Strict-Transport-Security" not in response.headers, url
     policy = client.get("/api/nowhere").headers["Content-Security-Policy"]
     assert policy == "default-src 'none'; frame-ancestors 'none'"
 

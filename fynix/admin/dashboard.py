@@ -8,13 +8,14 @@ from fynix.admin import blp
 from fynix.caching import manage
 from fynix.caching.manager import Bypass
 
-# Geometry of the server-rendered SVG bar chart (user units; the SVG scales to its box).
-LABEL_WIDTH = 120
-PLOT_WIDTH = 480
-VALUE_WIDTH = 90
-ROW_HEIGHT = 30
-BAR_HEIGHT = 18
-TOP = 24
+# Geometry of the server-rendered SVG bar chart. Horizontal positions are percentages of
+# the chart's width and the SVG has no viewBox, so it stretches to any screen while its
+# text keeps its CSS size: a phone gets narrower bars, never smaller labels.
+ROW_HEIGHT = 40  # px per namespace: its label and value above, its bar below
+LABEL_BASELINE = 14
+BAR_TOP = 20
+BAR_HEIGHT = 14
+TOP = 22  # px of tick labels above the first row
 TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
@@ -24,6 +25,15 @@ def _bar_class(ratio: float | None, target: float | None) -> str:
     if target is None:
         return "bar no-target"
     return "bar meets-target" if ratio >= target else "bar below-target"
+
+
+def _percent(fraction: float) -> str:
+    return f"{round(fraction * 100, 1):g}%"
+
+
+def _tick(value: float) -> dict:
+    anchor = "start" if value == TICKS[0] else "end" if value == TICKS[-1] else "middle"
+    return {"x": _percent(value), "label": f"{value:.0%}", "anchor": anchor}
 
 
 def build_chart(namespaces: dict[str, dict]) -> dict:
@@ -38,21 +48,16 @@ def build_chart(namespaces: dict[str, dict]) -> dict:
                 "ratio": ratio,
                 "target": target,
                 "css": _bar_class(ratio, target),
-                "y": y,
-                "text_y": y + BAR_HEIGHT / 2 + 4,
-                "width": round((ratio or 0.0) * PLOT_WIDTH, 1),
-                "target_x": None if target is None else round(LABEL_WIDTH + target * PLOT_WIDTH, 1),
+                "text_y": y + LABEL_BASELINE,
+                "bar_y": y + BAR_TOP,
+                "width": _percent(ratio or 0.0),
+                "target_x": None if target is None else _percent(target),
             }
         )
-    height = TOP + len(rows) * ROW_HEIGHT + 8
-    ticks = [{"x": LABEL_WIDTH + tick * PLOT_WIDTH, "label": f"{tick:.0%}"} for tick in TICKS]
     return {
         "rows": rows,
-        "ticks": ticks,
-        "width": LABEL_WIDTH + PLOT_WIDTH + VALUE_WIDTH,
-        "height": height,
-        "label_width": LABEL_WIDTH,
-        "plot_width": PLOT_WIDTH,
+        "ticks": [_tick(value) for value in TICKS],
+        "height": TOP + len(rows) * ROW_HEIGHT + 4,
         "bar_height": BAR_HEIGHT,
     }
 

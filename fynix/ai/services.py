@@ -6,7 +6,7 @@ import uuid
 from dataclasses import replace
 
 from flask import current_app
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, Select, func, select
 
 from fynix.ai.models import AIInteraction
 from fynix.ai.providers import PortfolioContext, get_provider
@@ -74,10 +74,10 @@ def _continue_session(user_id: int, thread_id: str, session_id: str | None) -> s
     return thread_session
 
 
-def list_threads(user_id: int, page: int, per_page: int) -> Page:
-    """The user's threads, most recently active first: one GROUP BY, one query for titles."""
+def threads_page_stmt(user_id: int) -> Select:
+    """The user's threads, most recently active first (one GROUP BY): what list_threads pages."""
     last_activity = func.max(AIInteraction.created_at)
-    statement = (
+    return (
         select(
             AIInteraction.thread_id,
             func.min(AIInteraction.id).label("first_id"),
@@ -89,7 +89,11 @@ def list_threads(user_id: int, page: int, per_page: int) -> Page:
         .group_by(AIInteraction.thread_id)
         .order_by(last_activity.desc(), func.max(AIInteraction.id).desc())
     )
-    result = paginate(statement, page, per_page, scalars=False)
+
+
+def list_threads(user_id: int, page: int, per_page: int) -> Page:
+    """The user's threads, most recently active first: one GROUP BY, one query for titles."""
+    result = paginate(threads_page_stmt(user_id), page, per_page, scalars=False)
     first = _first_interactions([row.first_id for row in result.items])
     items = [
         {
@@ -115,15 +119,18 @@ def _first_interactions(ids: list[int]) -> dict[int, Row]:
     return {row.id: row for row in db.session.execute(statement)}
 
 
+def thread_stmt(user_id: int, thread_id: str) -> Select:
+    """The user's interactions in ``thread_id``, oldest first (what get_thread runs)."""
+    return (
+        select(AIInteraction)
+        .where(AIInteraction.user_id == user_id, AIInteraction.thread_id == thread_id)
+        .order_by(AIInteraction.created_at, AIInteraction.id)
+    )
+
+
 def get_thread(user_id: int, thread_id: str) -> dict:
     """The user's thread with its interactions oldest first; 404 when not theirs."""
-    interactions = list(
-        db.session.scalars(
-            select(AIInteraction)
-            .where(AIInteraction.user_id == user_id, AIInteraction.thread_id == thread_id)
-            .order_by(AIInteraction.created_at, AIInteraction.id)
-        )
-    )
+    interactions = list(db.session.scalars(thread_stmt(user_id, thread_id)))
     if not interactions:
         raise NotFound("Thread not found.")
     return {

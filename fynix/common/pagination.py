@@ -38,11 +38,15 @@ class Page:
     total: int
 
 
+def page_window(statement: Select, page: int, per_page: int) -> Select:
+    """The rows of one page of ``statement``: the query a list endpoint runs for its items."""
+    return statement.limit(per_page).offset((page - 1) * per_page)
+
+
 def paginate(statement: Select, page: int, per_page: int, *, scalars: bool = True) -> Page:
     """Run ``statement`` for one page (ORM objects, or rows when ``scalars=False``)."""
     total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    window = statement.limit(per_page).offset((page - 1) * per_page)
-    result = db.session.execute(window)
+    result = db.session.execute(page_window(statement, page, per_page))
     items = list(result.scalars() if scalars else result.all())
     return Page(items=items, page=page, per_page=per_page, total=total or 0)
 

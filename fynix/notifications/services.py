@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, and_, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fynix.caching import events
@@ -21,15 +21,10 @@ MAX_ID = 2**31 - 1
 UNREAD = Notification.is_read == sa.false()
 
 
-def list_notifications(
-    user_id: int,
-    *,
-    page: int,
-    per_page: int,
-    unread: bool | None = None,
-    type: str | None = None,
-) -> Page:
-    """One page of the user's notifications, newest first, optionally filtered.
+def notifications_page_stmt(
+    user_id: int, *, unread: bool | None = None, type: str | None = None
+) -> Select:
+    """The user's notifications newest first, optionally filtered: what list_notifications pages.
 
     ``unread=True`` is served by idx_notifications_user_unread_created, a ``type``
     by idx_notifications_user_type_created; both are scoped to the user first.
@@ -41,14 +36,33 @@ def list_notifications(
         statement = statement.where(Notification.is_read == sa.true())
     if type is not None:
         statement = statement.where(Notification.type == type)
-    statement = statement.order_by(Notification.created_at.desc(), Notification.id.desc())
-    return paginate(statement, page, per_page)
+    return statement.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+def list_notifications(
+    user_id: int,
+    *,
+    page: int,
+    per_page: int,
+    unread: bool | None = None,
+    type: str | None = None,
+) -> Page:
+    """One page of the user's notifications, newest first, optionally filtered."""
+    return paginate(notifications_page_stmt(user_id, unread=unread, type=type), page, per_page)
+
+
+def unread_count_stmt(user_id: int) -> Select:
+    """How many of the user's notifications are unread (idx_notifications_user_unread)."""
+    return (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, UNREAD)
+    )
 
 
 def count_unread(user_id: int) -> int:
-    """How many of the user's notifications are unread (idx_notifications_user_unread)."""
-    statement = select(func.count()).select_from(Notification)
-    return db.session.scalar(statement.where(Notification.user_id == user_id, UNREAD)) or 0
+    """How many of the user's notifications are unread."""
+    return db.session.scalar(unread_count_stmt(user_id)) or 0
 
 
 def get_notification(user_id: int, notification_id: int) -> Notification:

@@ -19,12 +19,17 @@ from fynix.portfolio.valuation import Holding, value_portfolio
 MAX_ID = 2**31 - 1  # portfolio_positions.id is a 32-bit INTEGER: larger ids cannot exist
 
 
-def list_positions(user_id: int, page: int, per_page: int, symbol: str | None = None) -> Page:
-    """One page of the user's positions, ordered by symbol."""
+def positions_page_stmt(user_id: int, symbol: str | None = None) -> Select:
+    """The user's positions ordered by symbol (then id): what list_positions pages."""
     statement = select(Position).where(Position.user_id == user_id)
     if symbol:
         statement = statement.where(Position.symbol == symbol)
-    return paginate(statement.order_by(Position.symbol, Position.id), page, per_page)
+    return statement.order_by(Position.symbol, Position.id)
+
+
+def list_positions(user_id: int, page: int, per_page: int, symbol: str | None = None) -> Page:
+    """One page of the user's positions, ordered by symbol."""
+    return paginate(positions_page_stmt(user_id, symbol), page, per_page)
 
 
 def get_position(user_id: int, position_id: int) -> Position:

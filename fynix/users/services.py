@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
@@ -50,13 +50,18 @@ def create_user(email: str, username: str, password: str, *, is_admin: bool = Fa
     return user
 
 
-def find_by_login(login: str) -> User | None:
-    """The user whose email or username is ``login`` (case-insensitive input)."""
+def login_stmt(login: str) -> Select:
+    """The user whose email (``login`` has an @) or username is ``login``, any case."""
     value = login.strip().lower()
     statement = select(User).options(undefer(User.security_stamp))  # the token carries it
     if "@" in value:
-        return db.session.scalar(statement.where(User.email == value, EMAIL_PRESENT))
-    return db.session.scalar(statement.where(User.username == value))
+        return statement.where(User.email == value, EMAIL_PRESENT)
+    return statement.where(User.username == value)
+
+
+def find_by_login(login: str) -> User | None:
+    """The user whose email or username is ``login`` (case-insensitive input)."""
+    return db.session.scalar(login_stmt(login))
 
 
 def update_profile(user: User, changes: dict) -> User:
