@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -147,3 +150,18 @@ def test_metrics_disabled_times_nothing_but_still_exports(app_factory):
     after = scrape(client)
     assert value(after, REQUESTS, **labels) == value(before, REQUESTS, **labels)
     assert value(after, "fynix_cache_up") == 1
+
+
+def test_dashboard_queries_only_exported_metrics(client):
+    client.get("/healthz")
+    exported = {name for name, _ in scrape(client)}
+    dashboard = Path(__file__).resolve().parent.parent / "docs/grafana/fynix-dashboard.json"
+    panels = json.loads(dashboard.read_text())["panels"]
+    queried = {
+        name
+        for panel in panels
+        for target in panel.get("targets", [])
+        for name in re.findall(r"fynix_[a-z_]+", target["expr"])
+    }
+    assert queried
+    assert queried <= exported
