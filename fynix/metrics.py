@@ -1,10 +1,11 @@
 """Prometheus metrics: requests per route, per-worker gauges, and the /metrics endpoint.
 
-Under gunicorn every worker writes its values to files in PROMETHEUS_MULTIPROC_DIR
-(prepared by gunicorn.conf.py) and a scrape sums them over the workers; a single process
-without that directory keeps them in memory. Collectors that read shared state at scrape
-time (the cache counters in Redis, and later the market feed) are handed over by the app
-factory: see ``register_metrics`` in fynix/__init__.py.
+Requests are timed and counted by a WSGI middleware (RequestMetrics). Under gunicorn every
+worker writes its values to files in PROMETHEUS_MULTIPROC_DIR (prepared by gunicorn.conf.py)
+and a scrape sums them over the workers; a single process without that directory keeps them
+in memory. Collectors that read shared state at scrape time (the cache counters in Redis, and
+later the market feed) are handed over by the app factory: see ``register_metrics`` in
+fynix/__init__.py.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import time
 import weakref
 from collections.abc import Callable, Iterable
 from time import perf_counter
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, request
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -29,6 +31,9 @@ from fynix.caching.manager import get_manager
 from fynix.caching.metrics import CacheCollector
 from fynix.errors import error_response
 from fynix.extensions import db
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +58,7 @@ REQUESTS = Counter(
 )
 LATENCY = Histogram(
     "fynix_http_request_duration_seconds",
-    "Time from the first to the last request hook, by route template, method and status",
+    "Time the app took to answer, by route template, method and status",
     REQUEST_LABELS,
     buckets=LATENCY_BUCKETS,
     registry=None,
@@ -92,35 +97,43 @@ CollectorFactory = Callable[[], Collector]
 
 
 class RequestMetrics:
-    """Times each request and counts it under its route template, method and status."""
+    """WSGI middleware: times each request and counts it under its route, method and status.
 
-    def __init__(self) -> None:
+    It reads the route from the request object Werkzeug puts in ``environ["werkzeug.request"]``
+    (documented), not through Flask's context proxies, which would cost more than the rest
+    of this work together.
+    """
+
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
+        self.wsgi_app = wsgi_app
         # Children by (route, method, status): labels() takes a lock and validates on
         # every call, a plain dict read does neither.
-        self._children: dict[tuple, tuple] = {}
+        self._children: dict[tuple[str, str, str], tuple] = {}
 
-    def start(self) -> None:
-        """before_request: remember when the request reached the app."""
-        g.metrics_started = perf_counter()
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Serve the request, then count it and observe its duration."""
+        started = perf_counter()
+        answered: list[tuple[str, Any]] = []
 
-    def finish(self, response: Response) -> Response:
-        """after_request: count the response and observe its duration."""
-        started = g.get("metrics_started")
-        rule = request.url_rule
-        method = request.method
+        def capture(status: str, headers: list, exc_info=None):  # noqa: ANN001 (WSGI)
+            # Flask answers inside its request context and clears this key when it ends.
+            answered.append((status, environ["werkzeug.request"]))
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, capture)
+        elapsed = perf_counter() - started
+        status, flask_request = answered[-1]
+        rule, method = flask_request.url_rule, flask_request.method
         if method not in METHODS:  # any token is a valid method: keep the labels bounded
             method = "other"
-        key = (rule.rule if rule is not None else UNMATCHED, method, response.status_code)
+        key = (rule.rule if rule is not None else UNMATCHED, method, status[:3])
         children = self._children.get(key) or self._add_children(key)
         children[0].inc()
-        if started is not None:
-            children[1].observe(perf_counter() - started)
-        return response
+        children[1].observe(elapsed)
+        return body
 
-    def _add_children(self, key: tuple) -> tuple:
-        route, method, status = key
-        values = (route, method, str(status))
-        children = (REQUESTS.labels(*values), LATENCY.labels(*values))
+    def _add_children(self, key: tuple[str, str, str]) -> tuple:
+        children = (REQUESTS.labels(*key), LATENCY.labels(*key))
         self._children[key] = children
         return children
 
@@ -142,11 +155,7 @@ def init_metrics(app: Flask, *collectors: CollectorFactory) -> None:
     """
     app.extensions["fynix_metrics"] = MetricsState(app, collectors)
     if app.config["METRICS_ENABLED"]:
-        timer = RequestMetrics()
-        # First in both lists: the timer starts before every other hook and, as Flask runs
-        # after_request hooks in reverse, counts the status they leave.
-        app.before_request_funcs.setdefault(None, []).insert(0, timer.start)
-        app.after_request_funcs.setdefault(None, []).insert(0, timer.finish)
+        app.wsgi_app = RequestMetrics(app.wsgi_app)
     if MULTIPROCESS:
         _start_sampler(app)
     app.register_blueprint(blp)
@@ -202,7 +211,7 @@ def get_metrics():
             return error_response(
                 401, "A metrics token is required.", headers={"WWW-Authenticate": "Bearer"}
             )
-    registry = build_registry(current_app._get_current_object())
+    registry = build_registry(current_app)
     return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")
 
 
