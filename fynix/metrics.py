@@ -161,11 +161,6 @@ def init_metrics(app: Flask, *collectors: CollectorFactory) -> None:
     app.register_blueprint(blp)
 
 
-def add_collector(app: Flask, factory: CollectorFactory) -> None:
-    """Export one more scrape-time collector on ``app``'s /metrics."""
-    app.extensions["fynix_metrics"].collectors.append(factory)
-
-
 def cache_collector() -> Collector:
     """The shared cache counters (hits, misses, ... per namespace) and whether Redis is up."""
     return CacheCollector(get_stats())
