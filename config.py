@@ -106,6 +106,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
 
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    METRICS_ENABLED = env_bool("METRICS_ENABLED", True)  # false: no per-request metrics
     CACHE_LOCK_TTL_MS = env_int("CACHE_LOCK_TTL_MS", 5000)
     CACHE_LOCK_WAIT = env_float("CACHE_LOCK_WAIT", 2.0)
 

@@ -11,7 +11,7 @@ from fynix.security import register_security
 
 
 def create_app(config_class: type[Config] | None = None, **overrides: Any) -> Flask:
-    """Build the app: config, logging, extensions, blueprints, error handlers, commands."""
+    """Build the app: config, logging, extensions, metrics, blueprints, errors, commands."""
     config_class = config_class or config_from_env()
     if issubclass(config_class, ProductionConfig):
         config_class.validate()
@@ -25,6 +25,7 @@ def create_app(config_class: type[Config] | None = None, **overrides: Any) -> Fl
     register_body_limit(app)
     register_logging(app)
     register_extensions(app)
+    register_metrics(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security(app)
@@ -99,12 +100,18 @@ def configure_rate_limits(app: Flask) -> None:
     hooks[:] = [hook for hook in hooks if getattr(hook, "__self__", None) is not limiter]
 
 
+def register_metrics(app: Flask) -> None:
+    """Request metrics and /metrics; every collector read at scrape time is listed here."""
+    from fynix.metrics import cache_collector, init_metrics
+
+    init_metrics(app, cache_collector)
+
+
 def register_blueprints(app: Flask) -> None:
     """API blueprints through flask-smorest (documented); pages and probes through Flask."""
     from fynix.admin import blp as admin_blp
     from fynix.ai.views import blp as ai_blp
     from fynix.auth.views import blp as auth_blp
-    from fynix.caching.metrics import blp as metrics_blp
     from fynix.caching.views import blp as cache_blp
     from fynix.common.api import register_converters
     from fynix.docs import blp as docs_assets_blp
@@ -128,7 +135,6 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer-token JSON API: no cookies, so no CSRF
     app.register_blueprint(health_blp)
-    app.register_blueprint(metrics_blp)
     app.register_blueprint(docs_assets_blp)
     app.register_blueprint(admin_blp)
 

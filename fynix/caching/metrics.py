@@ -1,16 +1,9 @@
-"""/metrics: Prometheus counters read from the shared stats, so every worker agrees."""
+"""The cache's Prometheus collector: counters read from the shared stats, so every worker
+agrees (served by ``fynix.metrics`` at /metrics)."""
 
 from __future__ import annotations
 
-import hmac
-
-from flask import Blueprint, Response, current_app, request
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
-from fynix.errors import Unauthorized
-
-blp = Blueprint("metrics", __name__)
 
 
 class CacheCollector:
@@ -37,18 +30,3 @@ class CacheCollector:
         up = GaugeMetricFamily("fynix_cache_up", "1 when the cache backend answers")
         up.add_metric([], 1 if self.stats["redis"]["status"] != "down" else 0)
         yield from (*families.values(), ratio, keys, up)
-
-
-@blp.get("/metrics")
-def metrics():
-    """Prometheus text format; needs ``Bearer $METRICS_TOKEN`` when that is configured."""
-    from fynix.caching.manage import get_stats
-
-    expected = current_app.config.get("METRICS_TOKEN")
-    if expected:
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given, expected):
-            raise Unauthorized("A metrics token is required.")
-    registry = CollectorRegistry()
-    registry.register(CacheCollector(get_stats(strict=False)))
-    return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")
