@@ -275,7 +275,7 @@ def test_database_page_shows_12_indexes_and_head(session, people):
     assert session.page.inner_text("#head-revision") == head
     assert session.page.inner_text("#current-revision") == head
     assert session.page.inner_text("#schema-state") == "at head"
-    assert session.page.locator("tr.plan-row").count() == 12
+    assert session.page.locator("tr.plan-row").count() == 13  # one per hot query
     session.screenshot("06-database")
     session.assert_only_own_host()
 
