@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from fynix.auth.guard import bearer_claims, current_user
 from fynix.auth.tokens import issue_token
-from fynix.caching import CacheHooks, Identity, SharedSource, WarmRequest
+from fynix.caching import CacheHooks, Identity, SharedSource, WarmRequest, events
 from fynix.extensions import db
 from fynix.market.models import Quote
 from fynix.market.prices import decode_price_book, encode_price_book, load_price_book
@@ -26,7 +26,8 @@ def caller_identity() -> Identity | None:
     claims = bearer_claims()
     if claims is None:
         return None
-    return Identity(claims.user_id, f"{claims.user_id}.{claims.stamp}", claims.token_id)
+    owner = f"{claims.user_id}.{claims.stamp}"
+    return Identity(claims.user_id, owner, claims.token_id, claims.expires_at)
 
 
 def confirm_identity() -> None:
@@ -55,7 +56,9 @@ def warm_requests(limit_users: int) -> list[WarmRequest]:
 
 
 def _bearer(user_id: int, stamp: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(user_id, stamp)[0]}"}
+    token, claims = issue_token(user_id, stamp)
+    events.token_issued(Identity(user_id, f"{user_id}.{stamp}", claims.token_id, claims.expires_at))
+    return {"Authorization": f"Bearer {token}"}
 
 
 def cache_hooks() -> CacheHooks:

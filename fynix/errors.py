@@ -9,6 +9,7 @@ import redis
 from flask import Flask, Response, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from fynix.extensions import db
@@ -136,8 +137,9 @@ def handle_http_exception(exc: HTTPException):
     return error_response(exc.code or 500, message, None, headers)
 
 
-def handle_database_unavailable(exc: OperationalError):
-    """The database went away: 503 with Retry-After, never a hang or a traceback."""
+def handle_database_unavailable(exc: OperationalError | PoolTimeout):
+    """The database went away, or every pooled connection stayed busy past the pool's
+    timeout: 503 with Retry-After, never a hang or a traceback."""
     db.session.rollback()
     log.error("database unavailable: %s", exc.__class__.__name__)
     return error_response(
@@ -186,5 +188,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(PoolTimeout, handle_database_unavailable)
     app.register_error_handler(redis.RedisError, handle_limits_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

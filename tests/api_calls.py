@@ -73,6 +73,11 @@ BASELINES: dict[tuple[str, str], Callable[[World], Call]] = {
     ("POST", "/api/auth/login"): lambda w: Call(
         body={"login": w.user["username"], "password": PASSWORD}
     ),
+    ("POST", "/api/auth/password"): lambda w: Call(
+        headers=w.other_user_headers(),
+        body={"current_password": PASSWORD, "new_password": "another-horse-2"},
+    ),
+    ("POST", "/api/auth/logout"): lambda w: Call(headers=w.other_user_headers()),
     ("GET", "/api/users/me"): _user(),
     ("PATCH", "/api/users/me"): lambda w: Call(
         headers=w.user_headers, body={"username": w.unique("renamed")}

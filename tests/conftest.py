@@ -277,6 +277,10 @@ class World:
         """A fresh name: usernames, emails and symbols never clash between calls."""
         return f"{prefix}{next(self.counter)}"
 
+    def other_user_headers(self) -> dict:
+        """A token of a new user, for calls that end their tokens (password, logout)."""
+        return self.auth.new_user()[1]
+
     def position_id(self) -> int:
         """A new position of the user."""
         body = {"symbol": self.unique("P"), "quantity": "2", "average_cost": "10"}

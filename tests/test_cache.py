@@ -175,13 +175,22 @@ def test_clear_and_pattern_clear_leave_foreign_keys(redis_auth, redis_client):
     assert redis_client.get("fynix-other-app:portfolio:x") == b"keep"
 
 
-def test_clear_reports_deleted_count(redis_auth):
+def test_clear_reports_deleted_count(redis_auth, redis_client):
     _, admin = redis_auth.new_user(admin=True)
     _, headers = redis_auth.new_user()
     client = redis_auth.client
     client.get("/api/users/me", headers=headers)
     client.get("/api/public/market-overview")
-    assert client.post("/cache/clear", headers=admin).get_json()["deleted"] == 2
+    prefix = client.application.config["CACHE_KEY_PREFIX"]
+    held = [
+        key
+        for key in redis_client.scan_iter(f"{prefix}:*")
+        if not key.endswith((b":gen", b":stats"))
+    ]
+    # The profile entry, the price book the overview is made from, and the two logged-in
+    # users' token markers (rewritten once the database confirms a token again).
+    assert len(held) == 4
+    assert client.post("/cache/clear", headers=admin).get_json()["deleted"] == 4
     assert client.post("/cache/clear", headers=admin).get_json()["deleted"] == 0
 
 

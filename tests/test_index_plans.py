@@ -110,7 +110,8 @@ def fill_tables() -> None:
         ]  # fmt: skip
     with db.engine.begin() as connection:
         for table in db.metadata.sorted_tables:
-            connection.execute(sa.insert(table), rows[table.name])
+            if rows[table.name]:  # tables without a hot query stay empty
+                connection.execute(sa.insert(table), rows[table.name])
 
 
 def refresh_statistics() -> None:

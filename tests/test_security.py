@@ -36,6 +36,8 @@ ACCESS = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,  # METRICS_TOKEN guards it when set
+    ("POST", "/api/auth/password"): USER,
+    ("POST", "/api/auth/logout"): USER,
     ("GET", "/api/users/me"): USER,
     ("PATCH", "/api/users/me"): USER,
     ("GET", "/api/portfolio/positions"): USER,

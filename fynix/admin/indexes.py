@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from fynix.extensions import db
 
@@ -95,8 +95,10 @@ def list_indexes() -> list[IndexInfo]:
 
 
 def count_rows() -> dict[str, int]:
-    """Rows per application table."""
+    """Rows per application table that exists (a schema behind head lacks the newer ones)."""
+    present = set(inspect(db.session.connection()).get_table_names())
     return {
         table.name: db.session.scalar(select(func.count()).select_from(table)) or 0
         for table in db.metadata.sorted_tables
+        if table.name in present
     }

@@ -9,8 +9,10 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import g, request
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import undefer
 
+from fynix.auth.models import RevokedToken
 from fynix.auth.tokens import TokenClaims, verify_token
 from fynix.errors import Forbidden, Unauthorized
 from fynix.extensions import db
@@ -33,19 +35,26 @@ def current_user() -> User:
     """The authenticated account, confirmed in the database once per request.
 
     A token names its account by id and security stamp: a token whose account is gone,
-    or whose id now belongs to another account (a restored or reseeded database), is 401.
+    whose id now belongs to another account (a restored or reseeded database), whose
+    password changed since it was issued, or that was logged out, is 401. One query.
     """
     if "user" not in g:
         claims = bearer_claims()
         if claims is None:
             raise Unauthorized("Missing, invalid or expired bearer token.")
-        user = None
+        row = None
         if 0 < claims.user_id <= MAX_ID:
-            user = db.session.get(User, claims.user_id, options=[undefer(User.security_stamp)])
-        if user is None or user.security_stamp != claims.stamp:
-            raise Unauthorized("This token's account no longer exists; log in again.")
-        g.user = user
+            row = db.session.execute(account_stmt(claims.user_id, claims.token_id)).first()
+        if row is None or row.User.security_stamp != claims.stamp or row.revoked:
+            raise Unauthorized("This token is no longer valid; log in again.")
+        g.user = row.User
     return g.user
+
+
+def account_stmt(user_id: int, token_id: str) -> Select:
+    """The account by id, and whether ``token_id`` was logged out (the primary keys)."""
+    revoked = exists().where(RevokedToken.token_id == token_id).label("revoked")
+    return select(User, revoked).options(undefer(User.security_stamp)).where(User.id == user_id)
 
 
 def current_user_id() -> int:
@@ -79,6 +88,7 @@ def login_required(view: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if bearer_claims() is None:
             raise Unauthorized("Missing, invalid or expired bearer token.")
+        g.login_required = True  # a cached answer checks the token's marker too
         return view(*args, **kwargs)
 
     return _document(wrapper, 401)

@@ -28,19 +28,23 @@ class TokenClaims:
     expires_at: float
 
 
-def issue_token(user_id: int, stamp: str) -> tuple[str, int]:
-    """Return ``(token, expires_in_seconds)`` for the account ``user_id`` with ``stamp``."""
+def issue_token(user_id: int, stamp: str) -> tuple[str, TokenClaims]:
+    """Return ``(token, its claims)`` for the account ``user_id`` with ``stamp``; it lives
+    ACCESS_TOKEN_TTL seconds."""
     ttl = int(current_app.config["ACCESS_TOKEN_TTL"])
     now = utcnow()
+    expires = now + timedelta(seconds=ttl)
+    claims = TokenClaims(user_id, stamp, secrets.token_hex(12), expires.timestamp())
     payload = {
         "sub": str(user_id),
         "stm": stamp,
-        "jti": secrets.token_hex(12),
+        "jti": claims.token_id,
         "aud": AUDIENCE,
         "iat": now,
-        "exp": now + timedelta(seconds=ttl),
+        "exp": expires,
     }
-    return jwt.encode(payload, current_app.config["SECRET_KEY"], algorithm=ALGORITHM), ttl
+    token = jwt.encode(payload, current_app.config["SECRET_KEY"], algorithm=ALGORITHM)
+    return token, claims
 
 
 def verify_token(token: str) -> TokenClaims | None:

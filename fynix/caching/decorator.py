@@ -9,13 +9,15 @@ from contextlib import suppress
 from functools import lru_cache, wraps
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from marshmallow import Schema, ValidationError
 
 from fynix.caching import keys
 from fynix.caching.entries import Entry, decode, make_etag
+from fynix.caching.hooks import Identity
 from fynix.caching.manager import Bypass, CacheManager, get_manager
 from fynix.caching.namespaces import NAMESPACES
+from fynix.caching.tokens import TokenGate
 
 LOCK_POLL_SECONDS = 0.02
 
@@ -44,13 +46,12 @@ def redis_cache(
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             manager = get_manager()
-            identity = manager.hooks.identity() if vary_on_user else None
-            seconds = ttl if ttl is not None else manager.ttl_for(prefix, ttl_setting)
+            identity = manager.hooks.identity()
             headers = cache_headers(namespace.visibility, vary_on_user, vary_headers)
             args_key = validated_query(request.query_string)
             if args_key is None or request.method not in {"GET", "HEAD"}:
                 return bypass(view(*args, **kwargs), manager, prefix, headers)
-            per_user = namespace.per_user and identity is not None
+            per_user = namespace.per_user and vary_on_user and identity is not None
             scope = keys.scope_of(identity.user_id if per_user else None)
             digest = keys.request_digest(kwargs, args_key, _vary_values(vary_headers))
             lookup = Lookup(
@@ -60,15 +61,17 @@ def redis_cache(
                 owner=identity.owner if per_user else None,
             )
             try:
-                hit = lookup.fetch()
+                hit, confirmed = lookup.first_read(gate_for(manager, identity))
                 if hit is None:
                     hit = lookup.wait_for_peer()
             except Bypass:
                 return bypass(view(*args, **kwargs), manager, prefix, headers)
             if hit is not None:
-                manager.count(prefix, "hits")
-                return respond(hit.body, hit.etag, "HIT", headers, hit.content_type, hit.age)
+                state, age = ("MISS", None) if confirmed else ("HIT", hit.age)
+                manager.count(prefix, "misses" if confirmed else "hits")
+                return respond(hit.body, hit.etag, state, headers, hit.content_type, age)
             manager.count(prefix, "misses")
+            seconds = ttl if ttl is not None else manager.ttl_for(prefix, ttl_setting)
             try:
                 response = current_app.make_response(view(*args, **kwargs))
                 return lookup.store(response, seconds, headers)
@@ -105,8 +108,25 @@ class Lookup:
         return entry
 
     def fetch(self) -> Entry | None:
-        """The one round trip of a hit: MGET generation + entry; None when absent or stale."""
+        """MGET generation + entry; None when absent or stale."""
         return self.valid(*self.manager.call("mget", [self.gen_key, self.entry_key]))
+
+    def first_read(self, gate: TokenGate | None) -> tuple[Entry | None, bool]:
+        """The one round trip of a hit: generation, entry and, for a login-only answer, the
+        token's marker and generation; (entry or None, True when the token had to be
+        confirmed in the database first, which raises 401 for a refused token)."""
+        if gate is None:
+            return self.fetch(), False
+        if keys.hash_tag(self.gen_key) == keys.hash_tag(gate.keys[0]):
+            groups = [[self.gen_key, self.entry_key, *gate.keys]]
+        else:
+            groups = [[self.gen_key, self.entry_key], gate.keys]
+        values = [value for group in self.manager.call("mget_groups", groups) for value in group]
+        entry = self.valid(values[0], values[1])
+        if gate.admits(values[2], values[3]):
+            return entry, False
+        gate.confirm()
+        return entry, True
 
     def wait_for_peer(self) -> Entry | None:
         """Take the stampede lock, or wait (bounded) while its holder computes.
@@ -154,6 +174,14 @@ class Lookup:
             token, self.lock_token = self.lock_token, None
             with suppress(Bypass):  # otherwise the lock expires by itself
                 self.manager.call("release", self.lock_key, token)
+
+
+def gate_for(manager: CacheManager, identity: Identity | None) -> TokenGate | None:
+    """The token check of this request: for answers that need a login (the view is wrapped
+    in ``login_required``, which says so in ``g``), never for public ones."""
+    if identity is None or not g.get("login_required"):
+        return None
+    return TokenGate(manager, identity)
 
 
 def query_validator(schema_class: type[Schema] | None) -> Callable[[bytes], dict | None]:

@@ -25,6 +25,7 @@ from fynix.caching.decorator import (
     Lookup,
     bypass,
     cache_headers,
+    gate_for,
     query_validator,
     respond,
 )
@@ -119,8 +120,9 @@ class _Derivation:
     ) -> None:
         self.manager, self.copy, self.unit, self.prefix = manager, copy, unit, prefix
         self.lookup: Lookup | None = None
+        identity = manager.hooks.identity()
+        self.gate = gate_for(manager, identity)
         if unit is not None:
-            identity = manager.hooks.identity()
             scope = keys.scope_of(identity.user_id)
             digest = keys.request_digest(params, {}, {})
             self.user_id = identity.user_id
@@ -133,14 +135,19 @@ class _Derivation:
 
     def run(self, render: Callable[[_Parts], Rendered]) -> tuple[str, Rendered, int | None]:
         """(HIT or MISS, the rendered answer, its age in seconds on a HIT)."""
-        groups = [[self.copy.gen_key(self.manager)]]
-        if self.lookup is not None:
-            groups.insert(0, [self.lookup.gen_key, self.lookup.entry_key])
+        user_keys = [self.lookup.gen_key, self.lookup.entry_key] if self.lookup else []
+        user_keys += self.gate.keys if self.gate else []
+        groups = [[self.copy.gen_key(self.manager)], *([user_keys] if user_keys else [])]
         values = self.manager.call("mget_groups", groups)
-        snapshot, missed = self.copy.obtain(self.manager, _generation(values[-1][0]))
+        confirmed = False
+        if self.gate is not None and not self.gate.admits(*values[-1][-2:]):
+            self.gate.confirm()  # 401 for a refused token
+            confirmed = True
+        snapshot, missed = self.copy.obtain(self.manager, _generation(values[0][0]))
+        missed = missed or confirmed
         entry = None
         if self.lookup is not None:
-            entry = self.lookup.valid(*values[0])
+            entry = self.lookup.valid(*values[1][:2])
             if entry is None:
                 entry, loaded = self._unit_entry()
                 missed = missed or loaded

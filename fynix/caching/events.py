@@ -8,7 +8,10 @@
     AI interactions of U        -> ai(U)
     profile of U changed        -> user(U)
     accounts created            -> every per-user namespace of each (fresh generations)
-    login of U recorded         -> nothing (no cached answer shows the last login)
+    login of U recorded         -> nothing (no cached answer shows the last login); the new
+                                   token is admitted to cached answers (fynix.caching.tokens)
+    password of U changed       -> every per-user namespace of U and U's token generation
+    a token of U logged out     -> that token's marker
     unchanged                   -> nothing (the write found nothing to change)
 
 Every successful API write must announce what it changed, even "nothing cached": in
@@ -22,9 +25,11 @@ from collections.abc import Iterable
 from flask import g, has_request_context
 
 from fynix.caching import keys
+from fynix.caching.hooks import Identity
 from fynix.caching.manager import get_manager
 from fynix.caching.namespaces import NAMESPACES
 from fynix.caching.shared import refresh_after_bump
+from fynix.caching.tokens import admit_new_token, token_generation_key
 
 PER_USER = tuple(name for name, ns in NAMESPACES.items() if ns.per_user)
 
@@ -82,6 +87,27 @@ def unchanged() -> None:
     invalidate("unchanged", [])
 
 
-def login_recorded(user_id: int) -> None:
-    """A login was recorded (last_login_at): no cached answer shows it."""
+def login_recorded(identity: Identity) -> None:
+    """A login was recorded (last_login_at, shown by no cached answer) and a token issued."""
     invalidate("login", [])
+    token_issued(identity)
+
+
+def token_issued(identity: Identity) -> None:
+    """A token was issued to an account the database just confirmed: cached answers are
+    served to it at once (no database check on its first requests)."""
+    admit_new_token(get_manager(), identity)
+
+
+def credentials_changed(user_id: int) -> None:
+    """The password changed: every earlier token is refused, its answers included."""
+    manager = get_manager()
+    invalidate("credentials", [(ns, user_id) for ns in PER_USER])
+    manager.bump([token_generation_key(manager, user_id)])
+
+
+def token_revoked(user_id: int, token_id: str) -> None:
+    """A token was logged out: no cached answer is served to it any more."""
+    manager = get_manager()
+    invalidate("logout", [])
+    manager.bump([keys.token_key(manager.prefix, keys.scope_of(user_id), token_id)])

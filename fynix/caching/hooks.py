@@ -22,6 +22,7 @@ class Identity:
     user_id: int
     owner: str
     token_id: str
+    expires_at: float
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ concurrent bumps cannot lose one another.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import mmap
 import os
@@ -28,13 +29,10 @@ class HostGenerations:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if os.fstat(fd).st_size < SLOTS * SLOT_BYTES:
-                os.ftruncate(fd, SLOTS * SLOT_BYTES)
-            self._map = mmap.mmap(fd, SLOTS * SLOT_BYTES)
-        finally:
-            os.close(fd)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        if os.fstat(self._fd).st_size < SLOTS * SLOT_BYTES:
+            os.ftruncate(self._fd, SLOTS * SLOT_BYTES)
+        self._map = mmap.mmap(self._fd, SLOTS * SLOT_BYTES)
 
     @staticmethod
     def _offset(key: str) -> int:
@@ -55,6 +53,18 @@ class HostGenerations:
         offset = self._offset(key)
         self._map[offset : offset + SLOT_BYTES] = raw
 
+    def compare_and_set(self, key: str, expected: bytes | None, token: bytes) -> bool:
+        """Set ``token`` only if ``key`` still holds ``expected`` (None: never set), under
+        an exclusive lock on the file so that no other process interleaves."""
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            if self.get(key) != expected:
+                return False
+            self.set(key, token)
+            return True
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
     def bump(self, key: str) -> None:
         """Give ``key`` a new random token."""
         token = EMPTY
@@ -63,8 +73,9 @@ class HostGenerations:
         self.set(key, token.hex().encode())
 
     def close(self) -> None:
-        """Unmap the file."""
+        """Unmap and close the file."""
         self._map.close()
+        os.close(self._fd)
 
 
 def generations_path(directory: str | os.PathLike, prefix: str, database_uri: str) -> Path:

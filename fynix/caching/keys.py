@@ -3,6 +3,8 @@
     <prefix>:<namespace>:{<scope>}:gen                    generation of one scope
     <prefix>:<namespace>:{<scope>}:e:<endpoint>:<digest>  an entry
     <prefix>:<namespace>:{<scope>}:lock:<endpoint>:<digest>
+    <prefix>:auth:{u<id>}:gen                            the user's token generation
+    <prefix>:auth:{u<id>}:t:<token id>                   a token confirmed by the database
     <prefix>:stats                                        shared hit/miss counters
     <prefix>:epoch                                        in-process store only: host epoch
 
@@ -33,9 +35,14 @@ def gen_key(prefix: str, namespace: str, scope: str) -> str:
     return f"{scope_base(prefix, namespace, scope)}:gen"
 
 
-def is_generation_key(key: str) -> bool:
-    """True for a key made by gen_key (the local store keeps those host-wide)."""
-    return key.endswith(":gen")
+def token_key(prefix: str, scope: str, token_id: str) -> str:
+    """Marker saying a bearer token was confirmed against the database (``tokens.py``)."""
+    return f"{prefix}:auth:{{{scope}}}:t:{token_id}"
+
+
+def is_host_key(key: str) -> bool:
+    """Keys the in-process store keeps host-wide: generations and token markers."""
+    return key.endswith(":gen") or ":auth:" in key
 
 
 def epoch_key(prefix: str) -> str:
@@ -46,6 +53,11 @@ def epoch_key(prefix: str) -> str:
 def entry_key(prefix: str, namespace: str, scope: str, endpoint: str, digest: str) -> str:
     """Key of one cached response."""
     return f"{scope_base(prefix, namespace, scope)}:e:{endpoint}:{digest}"
+
+
+def hash_tag(key: str) -> str:
+    """The Redis Cluster hash tag of ``key`` (its scope): keys sharing it share a slot."""
+    return key[key.index("{") + 1 : key.index("}")]
 
 
 def lock_key(entry: str) -> str:

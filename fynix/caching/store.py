@@ -17,11 +17,23 @@ from typing import Any
 import redis
 
 from fynix.caching.hostgens import HostGenerations
-from fynix.caching.keys import is_generation_key
+from fynix.caching.keys import is_host_key
 
 # Compare-and-delete: release a lock only if we still own it.
 RELEASE_LOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+# Compare-and-set: write ARGV[2] (with expiry ARGV[3]) only if the key holds ARGV[1]
+# ("" meaning: the key does not exist).
+COMPARE_AND_SET = """
+local current = redis.call('get', KEYS[1])
+if (current == false and ARGV[1] == '') or current == ARGV[1] then
+  redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
 return 0
 """
 
@@ -38,6 +50,7 @@ class RedisStore:
         self.backend = backend
         self.cluster = isinstance(client, redis.RedisCluster)
         self._release = client.register_script(RELEASE_LOCK)
+        self._compare_and_set = client.register_script(COMPARE_AND_SET)
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
@@ -89,6 +102,11 @@ class RedisStore:
     def release(self, key: str, token: bytes) -> None:
         """Delete ``key`` only if it still holds ``token``."""
         self._call(self._release, keys=[key], args=[token])
+
+    def cas(self, key: str, expected: bytes | None, value: bytes, ttl: int) -> bool:
+        """Set ``value`` only if ``key`` still holds ``expected`` (None: absent)."""
+        args = [expected or b"", value, max(1, int(ttl))]
+        return bool(self._call(self._compare_and_set, keys=[key], args=args))
 
     def hincrby_many(self, key: str, counts: dict[str, int], ttl: int) -> None:
         """Add ``counts`` to hash fields and refresh the hash's expiry."""
@@ -169,7 +187,8 @@ class RedisStore:
 
 
 class LocalStore:
-    """Entries in this process's SimpleCache; generations shared by the host's processes.
+    """Entries in this process's SimpleCache; generations and token markers shared by the
+    host's processes.
 
     An entry is stored with the host-wide *epoch* current when it was stored; clearing the
     cache bumps the epoch, so ``flask cache clear`` empties every process of the host.
@@ -201,7 +220,7 @@ class LocalStore:
         epoch = self._epoch()
         return [
             self.generations.get(key)
-            if is_generation_key(key)
+            if is_host_key(key)
             else self._unwrap(self.cache.get(key), epoch)
             for key in keys
         ]
@@ -218,7 +237,7 @@ class LocalStore:
         """Set generations host-wide (a new token); store entries in this process."""
         entries = {}
         for key, value in mapping.items():
-            if is_generation_key(key):
+            if is_host_key(key):
                 self.generations.set(key, value)
             else:
                 entries[key] = self._wrap(value)
@@ -239,6 +258,10 @@ class LocalStore:
         with self._lock:
             if self._unwrap(self.cache.get(key), self._epoch()) == token:
                 self.cache.delete(key)
+
+    def cas(self, key: str, expected: bytes | None, value: bytes, ttl: int) -> bool:
+        """Compare-and-set a host-wide key."""
+        return self.generations.compare_and_set(key, expected, value)
 
     def hincrby_many(self, key: str, counts: dict[str, int], ttl: int) -> None:
         """Add to this process's counters."""
