@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from fynix.errors import Unauthorized
+from fynix.market.feed.status import FeedCollector
 
 blp = Blueprint("metrics", __name__)
 
@@ -51,4 +52,5 @@ def metrics():
             raise Unauthorized("A metrics token is required.")
     registry = CollectorRegistry()
     registry.register(CacheCollector(get_stats(strict=False)))
+    registry.register(FeedCollector())
     return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

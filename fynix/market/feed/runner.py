@@ -39,6 +39,7 @@ class FeedRunner:
         backoff: tuple[float, float] = (0.5, 30.0),
         delivery_step: float = 1.0,
         stopped: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.name, self.provider, self.interval = name, provider, interval
         self.max_batches = max_batches
@@ -46,6 +47,7 @@ class FeedRunner:
         # wait(seconds) -> True when the feed is stopping: the one way this loop sleeps.
         self.wait = wait or self.stopped.wait
         self.backoff = backoff
+        self.clock = clock
         self.delivery_step = delivery_step
         self.batches = 0
         self.problem: Problem | None = None  # shown as last_error with the next batch
@@ -58,7 +60,7 @@ class FeedRunner:
 
     def run(self) -> int:
         """Ingest batches until stopped, the source ends or ``max_batches``; returns the count."""
-        due = time.monotonic()
+        due = self.clock()
         log.info("feed started", extra={"feed": self.name, "interval": self.interval})
         while not self.stopped.is_set():
             try:
@@ -86,7 +88,7 @@ class FeedRunner:
                 ingest_batch(self.name, batch, self.problem)
             except UNREACHABLE as exc:
                 if outage is None:
-                    outage = time.monotonic()
+                    outage = self.clock()
                     self.problem = Problem(f"database unreachable: {_brief(exc)}", utcnow())
                     log.error(
                         "database unreachable: retrying the batch with backoff",
@@ -105,7 +107,7 @@ class FeedRunner:
         if outage is not None:
             log.warning(
                 "database reachable again",
-                extra={"feed": self.name, "outage_seconds": round(time.monotonic() - outage, 3)},
+                extra={"feed": self.name, "outage_seconds": round(self.clock() - outage, 3)},
             )
         self.problem = None
         return True
@@ -115,7 +117,7 @@ class FeedRunner:
         manager = get_manager()
         if manager.deliver_pending(self.delivery_step):
             return True
-        started, delay = time.monotonic(), self.backoff[0]
+        started, delay = self.clock(), self.backoff[0]
         self.problem = Problem("cache backend unreachable: invalidations delayed", utcnow())
         log.error(
             "cache backend unreachable: holding the next batch until it is told",
@@ -127,7 +129,7 @@ class FeedRunner:
             delay = min(delay * 2, self.backoff[1])
         log.warning(
             "cache invalidations delivered; resuming",
-            extra={"feed": self.name, "waited_seconds": round(time.monotonic() - started, 3)},
+            extra={"feed": self.name, "waited_seconds": round(self.clock() - started, 3)},
         )
         return True
 
@@ -137,8 +139,8 @@ class FeedRunner:
 
     def _pace(self, due: float) -> float:
         """Wait for the next batch's turn: every ``interval`` seconds, never in a burst."""
-        due = max(due + self.interval, time.monotonic())
-        pause = due - time.monotonic()
+        due = max(due + self.interval, self.clock())
+        pause = due - self.clock()
         if pause > 0:
             self.wait(pause)
         return due
