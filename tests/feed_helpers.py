@@ -6,15 +6,19 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import sqlalchemy as sa
 
 from fynix.extensions import db
 from fynix.market.feed.models import FeedStatus
+from fynix.market.feed.simulated import SimulatedProvider
 from fynix.market.models import Quote
+from fynix.market.services import upsert_quotes
 
 
 class FakeClock:
@@ -140,3 +144,29 @@ def feed_row(app, name: str) -> FeedStatus | None:
             db.session.expunge(row)
         db.session.remove()
     return row
+
+
+def wait_for(condition, seconds: float = 30.0) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass (a hang detector, not a timing)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def walk_prices(start: dict[str, str], seed: int, steps: int) -> dict[str, Decimal]:
+    """Where the simulated walk from ``start`` (USD prices) is after ``steps`` batches."""
+    walk = SimulatedProvider({s: (Decimal(p), "USD") for s, p in start.items()}, seed=seed)
+    prices = {symbol: Decimal(price) for symbol, price in start.items()}
+    for _ in range(steps):
+        prices = {row.symbol: row.price for row in walk.next_batch().rows}
+    return prices
+
+
+def seed_quotes(app, prices: dict[str, str]) -> None:
+    """Store these USD quotes."""
+    with app.app_context():
+        upsert_quotes([{"symbol": symbol, "price": price} for symbol, price in prices.items()])
+        db.session.remove()

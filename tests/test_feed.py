@@ -20,16 +20,18 @@ from fynix.market.feed.ingest import ingest_batch
 from fynix.market.feed.runner import FeedRunner
 from fynix.market.feed.simulated import START_PRICE, SimulatedProvider, start_quotes
 from fynix.market.feed.status import feed_status
-from fynix.market.services import upsert_quotes
 from tests.conftest import AuthActions
-from tests.feed_helpers import FakeClock, feed_logs, feed_row, quote_server, stored_quotes
+from tests.feed_helpers import (
+    FakeClock,
+    feed_logs,
+    feed_row,
+    quote_server,
+    seed_quotes,
+    stored_quotes,
+    walk_prices,
+)
 
 START = {"AAPL": "100.00", "MSFT": "200.00", "SAP": "50.00"}
-
-
-def seed_quotes(app, prices: dict[str, str]) -> None:
-    with app.app_context():
-        upsert_quotes([{"symbol": symbol, "price": price} for symbol, price in prices.items()])
 
 
 def run(app, provider, **options) -> FeedRunner:
@@ -42,14 +44,6 @@ def run(app, provider, **options) -> FeedRunner:
     return runner
 
 
-def expected_walk(seed: int, steps: int) -> dict[str, Decimal]:
-    start = {symbol: (Decimal(price), "USD") for symbol, price in START.items()}
-    walk = SimulatedProvider(start, seed=seed)
-    for _ in range(steps):
-        batch = walk.next_batch()
-    return {row.symbol: row.price for row in batch.rows}
-
-
 def test_simulated_feed_writes_whole_batches_and_counts_them(app):
     seed_quotes(app, START)
     with app.app_context():
@@ -57,7 +51,7 @@ def test_simulated_feed_writes_whole_batches_and_counts_them(app):
     runner = run(app, provider, max_batches=4)
     assert runner.wait.__self__.waits == [1.0, 1.0, 1.0]  # the interval between batches
     stored = stored_quotes(app)
-    assert {symbol: price for symbol, (price, _, _) in stored.items()} == expected_walk(11, 4)
+    assert {symbol: price for symbol, (price, _, _) in stored.items()} == walk_prices(START, 11, 4)
     assert len({at for _, _, at in stored.values()}) == 1  # one batch, one moment
     status = feed_row(app, "test")
     assert (status.batches_total, status.quotes_total, status.skipped_total) == (4, 12, 0)
@@ -186,7 +180,7 @@ def test_a_database_outage_retries_the_same_batch_with_capped_backoff(app):
     assert logs.count("database unreachable") == 1  # once per outage, not per attempt
     assert logs.count("database reachable again") == 1
     stored = stored_quotes(app)
-    assert {symbol: price for symbol, (price, _, _) in stored.items()} == expected_walk(5, 2)
+    assert {symbol: price for symbol, (price, _, _) in stored.items()} == walk_prices(START, 5, 2)
     status = feed_row(app, "test")
     assert status.batches_total == 2
     assert status.last_error.startswith("database unreachable: ConnectionRefusedError")
@@ -267,13 +261,8 @@ def test_feed_command_runs_batches_and_exits_zero(app, runner):
     result = runner.invoke(args=[*args, "--seed", "9", "--name", "demo"])
     assert result.exit_code == 0, result.output
     assert "Feed demo: 3 batches written." in result.output
-    walk = SimulatedProvider(
-        {"AAPL": (Decimal("100.00"), "USD"), "SAP": (Decimal("50.00"), "USD")}, seed=9
-    )
-    for _ in range(3):
-        last = walk.next_batch()
     stored = stored_quotes(app)
-    assert {row.symbol: row.price for row in last.rows} == {
+    assert walk_prices({"AAPL": "100.00", "SAP": "50.00"}, 9, 3) == {
         symbol: stored[symbol][0] for symbol in ("AAPL", "SAP")
     }
     assert stored["MSFT"][0] == Decimal("200.00")  # not asked for, not moved

@@ -88,6 +88,7 @@ class HttpPollProvider:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (scheme checked)
                 body = _read_bounded(response, deadline)
         except urllib.error.HTTPError as exc:
+            exc.close()  # an HTTPError holds the response (and its socket) open
             raise SourceError(f"{self.url} answered HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError) as exc:
             raise SourceError(f"{self.url} could not be read: {exc}") from None
