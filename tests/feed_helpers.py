@@ -170,3 +170,32 @@ def seed_quotes(app, prices: dict[str, str]) -> None:
     with app.app_context():
         upsert_quotes([{"symbol": symbol, "price": price} for symbol, price in prices.items()])
         db.session.remove()
+
+
+OVERVIEW = "/api/public/market-overview"
+
+
+def cached_holder(client) -> dict:
+    """AAPL quoted at 100 and a holder of 10 AAPL whose summary, like the public overview, is
+    cached (a HIT); returns the holder's auth headers."""
+    from tests.conftest import AuthActions
+
+    auth = AuthActions(client)
+    _, admin = auth.new_user(admin=True)
+    _, holder = auth.new_user()
+    assert client.put("/api/market/quotes/AAPL", json={"price": "100"}, headers=admin).status_code
+    position = {"symbol": "AAPL", "quantity": "10", "average_cost": "50"}
+    assert client.post("/api/portfolio/positions", json=position, headers=holder).status_code
+    for path, headers in (("/api/portfolio/summary", holder), (OVERVIEW, {})):
+        client.get(path, headers=headers)
+        assert client.get(path, headers=headers).headers["X-Cache"] == "HIT"
+    return holder
+
+
+def assert_readers_see(client, holder: dict, price: Decimal) -> None:
+    """The overview, the quote and the holder's summary all show ``price`` for AAPL."""
+    assert client.get(OVERVIEW).get_json()["items"][0]["price"] == f"{price:.2f}"
+    quote = client.get("/api/market/quotes/AAPL", headers=holder).get_json()
+    assert quote["price"] == f"{price:.2f}"
+    summary = client.get("/api/portfolio/summary", headers=holder).get_json()
+    assert summary["market_value"] == f"{price * 10:.2f}"

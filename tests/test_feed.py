@@ -23,6 +23,8 @@ from fynix.market.feed.status import feed_status
 from tests.conftest import AuthActions
 from tests.feed_helpers import (
     FakeClock,
+    assert_readers_see,
+    cached_holder,
     feed_logs,
     feed_row,
     quote_server,
@@ -228,28 +230,16 @@ def test_a_feed_process_batch_is_read_fresh_through_redis(redis_app, app_factory
     """Another process's feed (its own app and cache manager, the same Redis): readers see
     each batch as soon as it is written, on cached endpoints too."""
     client = redis_app.test_client()
-    auth = AuthActions(client)
-    _, admin = auth.new_user(admin=True)
-    _, holder = auth.new_user()
-    assert client.put("/api/market/quotes/AAPL", json={"price": "100"}, headers=admin).status_code
-    position = {"symbol": "AAPL", "quantity": "10", "average_cost": "50"}
-    assert client.post("/api/portfolio/positions", json=position, headers=holder).status_code
-    for path, headers in (("/api/portfolio/summary", holder), ("/api/public/market-overview", {})):
-        client.get(path, headers=headers)
-        assert client.get(path, headers=headers).headers["X-Cache"] == "HIT"
+    holder = cached_holder(client)
     feed_app = app_factory(
         REDIS_URL=redis_app.config["REDIS_URL"],
         CACHE_KEY_PREFIX=redis_app.config["CACHE_KEY_PREFIX"],
     )
     with feed_app.app_context():
         provider = SimulatedProvider(start_quotes(["AAPL"]), seed=2)
-    for batch in range(1, 4):
+    for _ in range(3):
         run(feed_app, provider, max_batches=1)
-        price = stored_quotes(redis_app)["AAPL"][0]
-        overview = client.get("/api/public/market-overview").get_json()
-        summary = client.get("/api/portfolio/summary", headers=holder).get_json()
-        assert Decimal(overview["items"][0]["price"]) == price, batch
-        assert Decimal(summary["market_value"]) == (price * 10).quantize(Decimal("0.01")), batch
+        assert_readers_see(client, holder, stored_quotes(redis_app)["AAPL"][0])
 
 
 # --- the command -------------------------------------------------------------------------

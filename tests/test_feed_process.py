@@ -4,14 +4,11 @@ Redis outage (paused server) and a PostgreSQL outage (connections refused)."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
-import urllib.request
 from pathlib import Path
 
 import psycopg
@@ -24,8 +21,10 @@ from fynix.extensions import db
 from fynix.market.feed.runner import FeedRunner
 from fynix.market.feed.simulated import SimulatedProvider, start_quotes
 from fynix.services.database_migration import DatabaseMigrationService
-from tests.conftest import AuthActions
 from tests.feed_helpers import (
+    OVERVIEW,
+    assert_readers_see,
+    cached_holder,
     feed_logs,
     feed_row,
     seed_quotes,
@@ -34,12 +33,10 @@ from tests.feed_helpers import (
     walk_prices,
 )
 from tests.gunicorn_server import TEST_ENV
-from tests.processes import ROOT, free_port, spawn, stop_process
+from tests.processes import ROOT, spawn, stop_process
 from tests.scratch_db import scratch_app, scratch_database
 
 pytestmark = pytest.mark.slow
-
-OVERVIEW = "/api/public/market-overview"
 
 
 def start_feed(app, log: Path, *args: str, redis_url: str = "") -> subprocess.Popen:
@@ -98,15 +95,7 @@ def test_sigterm_stops_the_feed_with_exit_0_and_every_batch_whole(app, tmp_path)
 @pytest.mark.redis
 def test_prices_from_a_feed_process_reach_cached_readers(redis_app, tmp_path):
     client = redis_app.test_client()
-    auth = AuthActions(client)
-    _, admin = auth.new_user(admin=True)
-    _, holder = auth.new_user()
-    assert client.put("/api/market/quotes/AAPL", json={"price": "100"}, headers=admin).status_code
-    position = {"symbol": "AAPL", "quantity": "10", "average_cost": "50"}
-    assert client.post("/api/portfolio/positions", json=position, headers=holder).status_code
-    for path, headers in (("/api/portfolio/summary", holder), (OVERVIEW, {})):
-        client.get(path, headers=headers)
-        assert client.get(path, headers=headers).headers["X-Cache"] == "HIT"
+    holder = cached_holder(client)
 
     def overview_price() -> str:
         return client.get(OVERVIEW).get_json()["items"][0]["price"]
@@ -121,12 +110,7 @@ def test_prices_from_a_feed_process_reach_cached_readers(redis_app, tmp_path):
         assert terminate(feed, log) == 0, log.read_text()
     finally:
         stop_process(feed, timeout=10)
-    price = stored_quotes(redis_app)["AAPL"][0]
-    assert overview_price() == f"{price:.2f}"
-    quote = client.get("/api/market/quotes/AAPL", headers=holder).get_json()
-    assert quote["price"] == f"{price:.2f}"
-    summary = client.get("/api/portfolio/summary", headers=holder).get_json()
-    assert summary["market_value"] == f"{price * 10:.2f}"
+    assert_readers_see(client, holder, stored_quotes(redis_app)["AAPL"][0])
 
 
 class Waits:
@@ -162,15 +146,7 @@ def test_a_redis_outage_holds_the_next_batch_until_readers_see_fresh_prices(
     prefix = reader.config["CACHE_KEY_PREFIX"]
     feed_app = app_factory(REDIS_URL=own_redis.url, CACHE_KEY_PREFIX=prefix)
     client = reader.test_client()
-    auth = AuthActions(client)
-    _, admin = auth.new_user(admin=True)
-    _, holder = auth.new_user()
-    assert client.put("/api/market/quotes/AAPL", json={"price": "100"}, headers=admin).status_code
-    position = {"symbol": "AAPL", "quantity": "10", "average_cost": "50"}
-    assert client.post("/api/portfolio/positions", json=position, headers=holder).status_code
-    for path, headers in (("/api/portfolio/summary", holder), (OVERVIEW, {})):
-        client.get(path, headers=headers)
-        assert client.get(path, headers=headers).headers["X-Cache"] == "HIT"
+    holder = cached_holder(client)
     with feed_app.app_context():
         provider = SimulatedProvider(start_quotes(["AAPL"]), seed=4)
     waits = Waits()
@@ -197,10 +173,7 @@ def test_a_redis_outage_holds_the_next_batch_until_readers_see_fresh_prices(
     assert logs.count("cache invalidations delivered") == 1
     with feed_app.app_context():
         assert get_manager().deliver_pending(10)  # what the command does at exit
-    price = stored_quotes(reader)["AAPL"][0]
-    assert client.get(OVERVIEW).get_json()["items"][0]["price"] == f"{price:.2f}"
-    summary = client.get("/api/portfolio/summary", headers=holder).get_json()
-    assert summary["market_value"] == f"{price * 10:.2f}"
+    assert_readers_see(client, holder, stored_quotes(reader)["AAPL"][0])
     assert feed_row(reader, "outage").last_error.startswith("cache backend unreachable")
 
 
@@ -261,52 +234,3 @@ def test_a_postgresql_outage_is_waited_out_and_the_batch_written_whole(postgres_
             start, 6, runner.batches
         )
         assert len({at for _, _, at in stored.values()}) == 1
-
-
-def test_dev_run_with_feed_moves_prices_the_server_shows_and_ctrl_c_stops_both(tmp_path):
-    """`scripts/dev.py run --feed` without Redis: the server sees the feed's prices (the
-    in-process cache shares its generations across the host) and Ctrl-C ends everything."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "FYNIX_VENV": str(Path(sys.executable).resolve().parent.parent),
-        "FYNIX_ENV": "development",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}",
-        "CACHE_LOCAL_DIR": str(tmp_path),
-        "REDIS_URL": "",
-        "REDIS_CLUSTER_NODES": "",
-        "REDIS_SENTINELS": "",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "2",
-        "ARGON2_TIME_COST": "1",
-        "ARGON2_MEMORY_COST": "8192",
-    }
-    log = tmp_path / "dev-run.log"
-    dev = spawn([sys.executable, str(ROOT / "scripts" / "dev.py"), "run", "--feed"], log, ROOT, env)
-
-    def aapl() -> str | None:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{OVERVIEW}", timeout=5) as answer:
-                items = json.load(answer)["items"]
-        except OSError:
-            return None
-        return next(item["price"] for item in items if item["symbol"] == "AAPL")
-
-    try:
-        assert wait_for(lambda: aapl() is not None, 120), log.read_text()
-        prices: set[str] = set()
-
-        def moved_twice() -> bool:
-            prices.add(aapl())
-            return len(prices - {None}) >= 3
-
-        assert wait_for(moved_twice, 90), log.read_text()
-        os.killpg(dev.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's process group
-        assert dev.wait(timeout=90) == 0, log.read_text()
-        with pytest.raises(ProcessLookupError):  # gunicorn, its workers and the feed are gone
-            os.killpg(dev.pid, 0)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(dev.pid, signal.SIGKILL)
-        dev.wait(timeout=30)
-    assert "Feed simulated:" in log.read_text()
