@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, inspect, select
 
 from fynix.ai.models import AIInteraction
 from fynix.extensions import db
@@ -210,8 +210,10 @@ def list_indexes() -> list[IndexInfo]:
 
 
 def count_rows() -> dict[str, int]:
-    """Rows per application table."""
+    """Rows per application table that exists (a schema behind head lacks the newer ones)."""
+    present = set(inspect(db.session.connection()).get_table_names())
     return {
         table.name: db.session.scalar(select(func.count()).select_from(table)) or 0
         for table in db.metadata.sorted_tables
+        if table.name in present
     }
