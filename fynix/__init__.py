@@ -102,9 +102,10 @@ def configure_rate_limits(app: Flask) -> None:
 
 def register_metrics(app: Flask) -> None:
     """Request metrics and /metrics; every collector read at scrape time is listed here."""
+    from fynix.market.feed.status import FeedCollector
     from fynix.metrics import cache_collector, init_metrics
 
-    init_metrics(app, cache_collector)
+    init_metrics(app, cache_collector, FeedCollector)
 
 
 def register_blueprints(app: Flask) -> None:

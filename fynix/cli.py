@@ -1,4 +1,4 @@
-"""Flask CLI commands: ``seed-demo``, ``users create-admin`` and ``market load``."""
+"""Flask CLI commands: ``seed-demo``, ``users create-admin``, ``market load`` (and ``feed``)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from marshmallow import ValidationError
 from fynix.caching import events
 from fynix.caching.cli import writes_data
 from fynix.common.clock import utcnow
+from fynix.errors import describe_validation
 from fynix.extensions import db
+from fynix.market.cli import feed_command
 from fynix.models import AIInteraction, Notification, Position, Quote, User
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 market_cli = AppGroup("market", help="Manage market data.")
+market_cli.add_command(feed_command)  # the long-running feed lives in fynix/market/cli.py
 
 # symbol:price pairs of the demo market (USD), separated by spaces.
 DEMO_MARKET = (
@@ -241,19 +244,12 @@ def create_admin(email: str, username: str, password: str) -> None:
     try:
         data = RegisterSchema().load({"email": email, "username": username, "password": password})
     except ValidationError as exc:
-        raise click.ClickException(f"Invalid input: {_describe(exc.messages)}") from None
+        raise click.ClickException(f"Invalid input: {describe_validation(exc.messages)}") from None
     try:
         user = create_user(data["email"], data["username"], data["password"], is_admin=True)
     except Conflict as exc:
         raise click.ClickException(f"{exc.message} (conflict: nothing was created)") from None
     click.echo(f"Created admin {user.username} <{user.email}> (id {user.id}).")
-
-
-def _describe(messages: dict | list) -> str:
-    """Flatten marshmallow messages into ``field: problem; field: problem``."""
-    if isinstance(messages, list):
-        return " ".join(str(message) for message in messages)
-    return "; ".join(f"{field}: {_describe(problems)}" for field, problems in messages.items())
 
 
 @market_cli.command("load")
@@ -314,7 +310,7 @@ def _validate_quote_rows(rows: list[tuple[int, dict]]) -> tuple[list, list[tuple
             try:
                 quote = schema.load(cells)
             except ValidationError as exc:
-                problems.append((line, _describe(exc.messages)))
+                problems.append((line, describe_validation(exc.messages)))
                 continue
             valid.append(quote)
     return valid, problems

@@ -86,6 +86,15 @@ def bearer_challenge() -> str:
     return "Bearer"
 
 
+def describe_validation(messages: dict | list) -> str:
+    """Flatten marshmallow messages into ``field: problem; field: problem`` (CLI and logs)."""
+    if isinstance(messages, list):
+        return " ".join(str(message) for message in messages)
+    return "; ".join(
+        f"{field}: {describe_validation(problems)}" for field, problems in messages.items()
+    )
+
+
 def error_response(
     status: int, message: str, errors: dict | None = None, headers: dict | None = None
 ) -> Response:

@@ -2,9 +2,18 @@
 
 from fynix.ai.models import AIInteraction
 from fynix.auth.models import RevokedToken
+from fynix.market.feed.models import FeedStatus
 from fynix.market.models import Quote
 from fynix.notifications.models import Notification
 from fynix.portfolio.models import Position
 from fynix.users.models import User
 
-__all__ = ["AIInteraction", "Notification", "Position", "Quote", "RevokedToken", "User"]
+__all__ = [
+    "AIInteraction",
+    "FeedStatus",
+    "Notification",
+    "Position",
+    "Quote",
+    "RevokedToken",
+    "User",
+]

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up and run Fynix, or its checks, with nothing installed but Python 3.11+.
 
-    python3 scripts/dev.py run              # venv, deps, migrations, demo data, gunicorn
+    python3 scripts/dev.py run [--feed]     # venv, deps, migrations, demo data, gunicorn
+                                            # (--feed: and the simulated quote feed beside it)
     python3 scripts/dev.py test [ARGS...]   # venv, dev deps, ruff, pytest ARGS
     python3 scripts/dev.py lock [ARGS...]   # re-lock requirements*.txt from requirements*.in
 
@@ -39,6 +40,8 @@ LOCK_OPTIONS = (
     "--custom-compile-command=python3 scripts/dev.py lock",
     "--quiet",
 )
+# The demo's moving market: the seeded random walk of every quote, a batch every 3 s.
+FEED_ARGS = ("market", "feed", "--provider", "simulated", "--interval", "3")
 HAS_ADMIN = (
     "import sqlalchemy as sa\n"
     "from wsgi import app\n"
@@ -130,8 +133,11 @@ def ensure_admin() -> None:
     print(f"Admin login:  admin / {password}   (shown only once)")
 
 
-def run() -> None:
-    """Set everything up, then replace this process with gunicorn."""
+def run(args: list[str]) -> None:
+    """Set everything up, then replace this process with gunicorn (or, with ``--feed``, run
+    gunicorn and the simulated quote feed side by side)."""
+    if set(args) - {"--feed"}:
+        sys.exit(__doc__)
     ensure_venv("requirements.txt")
     say("migrating the database (flask db upgrade)")
     flask("db", "upgrade")
@@ -144,7 +150,43 @@ def run() -> None:
     print(f"    API docs:  http://{bind}/api/docs\n    health:    http://{bind}/healthz")
     os.chdir(ROOT)
     gunicorn = str(BIN / "gunicorn")
-    os.execve(gunicorn, [gunicorn, "--config", "gunicorn.conf.py", "wsgi:app"], env)  # noqa: S606
+    server = [gunicorn, "--config", "gunicorn.conf.py", "wsgi:app"]
+    if "--feed" not in args:
+        os.execve(gunicorn, server, env)  # noqa: S606
+    print(f"    prices:    http://{bind}/api/public/market-overview  (they move every 3 s)")
+    serve_with_feed(server, env)
+
+
+def serve_with_feed(server: list[str], env: dict) -> None:
+    """gunicorn and ``flask market feed`` until Ctrl-C, which reaches both (they share the
+    terminal's process group) and stops each cleanly; if the server exits, so does the feed.
+    Without Redis the server still sees the feed's prices: the in-process cache shares its
+    generations with every process of this host."""
+    say(f"starting the quote feed: flask --app wsgi {' '.join(FEED_ARGS)}")
+    feed = subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", *FEED_ARGS], cwd=ROOT, env=env)  # noqa: S603
+    gunicorn = subprocess.Popen(server, cwd=ROOT, env=env)  # noqa: S603
+    status, interrupted = 0, False
+    try:
+        status = gunicorn.wait()
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        for process in (gunicorn, feed):
+            stop(process, grace=30.0 if interrupted else 0.0)
+    sys.exit(status)
+
+
+def stop(process: subprocess.Popen, grace: float) -> None:
+    """Give a process that got Ctrl-C ``grace`` seconds to finish, then SIGTERM it by PID
+    (the feed finishes its batch), then SIGKILL."""
+    for action in (None, process.terminate, process.kill):
+        if action is not None:
+            action()
+        try:
+            process.wait(timeout=grace if action is None else 30)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def test(pytest_args: list[str]) -> None:
@@ -175,7 +217,7 @@ def main(argv: list[str]) -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 (runs on the system Python)
         sys.exit("Fynix needs Python 3.11 or newer.")
     if argv[0] == "run":
-        run()
+        run(argv[1:])
     elif argv[0] == "test":
         test(argv[1:])
     else:

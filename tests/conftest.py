@@ -17,7 +17,14 @@ from fynix.caching import get_manager
 from fynix.extensions import db
 from tests.services import RedisProcess, start_redis, unavailable
 
-TABLES = ("ai_interactions", "notifications", "portfolio_positions", "market_quotes", "users")
+TABLES = (
+    "ai_interactions",
+    "notifications",
+    "portfolio_positions",
+    "market_quotes",
+    "market_feed_status",
+    "users",
+)
 
 
 def _database_url(tmp_path_factory) -> str:

@@ -113,6 +113,8 @@ def test_every_fynix_command_declares_whether_it_writes(app):
         for name, command in _commands(app.cli).items()
         if command.callback.__module__.startswith("fynix")
     }
-    assert {"seed-demo", "users create-admin", "market load", "cache clear"} <= set(ours)
+    assert {"seed-demo", "users create-admin", "market load", "market feed", "cache clear"} <= set(
+        ours
+    )
     undeclared = [name for name, c in ours.items() if not hasattr(c.callback, "writes_data")]
     assert undeclared == []

@@ -6,7 +6,7 @@ from fynix.services.database_migration import DatabaseMigrationService
 from tests.scratch_db import scratch_app, scratch_database
 from tests.services import free_port
 
-HEAD = "0004_revoked_tokens"
+HEAD = "0005_market_feed_status"
 
 
 def test_healthz_is_200(client):

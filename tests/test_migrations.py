@@ -21,7 +21,7 @@ from fynix.services.database_migration import DatabaseMigrationService
 from tests.scratch_db import DIALECTS, scratch_app, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAD = "0004_revoked_tokens"
+HEAD = "0005_market_feed_status"
 INDEXES = {
     "idx_notifications_user_unread",
     "idx_notifications_user_unread_created",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from marshmallow import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from fynix.caching import events
 from fynix.common.clock import utcnow
 from fynix.common.fields import SYMBOL_RE
-from fynix.errors import APIError, NotFound
+from fynix.errors import APIError, NotFound, describe_validation
 from fynix.extensions import db
 from fynix.market.models import Quote
 from fynix.market.prices import PriceBook, QuotePrice
@@ -71,12 +74,40 @@ def upsert_quotes(rows: list[dict]) -> int:
     symbols written.
     """
     loaded = QuoteRowSchema(many=True).load(rows)
-    latest = {row["symbol"]: row for row in loaded}
-    if not latest:
-        return 0
-    _upsert(list(latest.values()))
-    db.session.commit()
-    events.quotes_changed(list(latest))
+    return write_quote_batch(loaded) if loaded else 0
+
+
+def load_quote_rows(rows: list[dict]) -> tuple[list[dict], list[tuple[int, str]]]:
+    """Validate ``rows`` one by one: the loaded good rows, and (index, reason) of each bad one."""
+    schema = QuoteRowSchema()
+    loaded: list[dict] = []
+    problems: list[tuple[int, str]] = []
+    for index, row in enumerate(rows):
+        try:
+            loaded.append(schema.load(row))
+        except ValidationError as exc:
+            problems.append((index, describe_validation(exc.messages)))
+    return loaded, problems
+
+
+def write_quote_batch(rows: list[dict], also: Callable[[], None] | None = None) -> int:
+    """Write loaded quote rows, and whatever ``also`` writes, in ONE transaction; announce once.
+
+    Any error rolls the whole batch back (nothing of it stays) and propagates. A symbol given
+    twice keeps its last row. Returns the number of symbols written.
+    """
+    latest = {row["symbol"]: row for row in rows}
+    try:
+        if latest:
+            _upsert(list(latest.values()))
+        if also is not None:
+            also()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if latest:
+        events.quotes_changed(list(latest))
     return len(latest)
 
 
