@@ -149,11 +149,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """flask seed-demo, users, market, cache-warm."""
-    from fynix.caching.cli import register_cache_cli
     from fynix.cli import register_cli
 
     register_cli(app)
-    register_cache_cli(app)
 
 
 def _spec_kwargs() -> dict:

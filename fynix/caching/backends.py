@@ -19,7 +19,8 @@ from redis.sentinel import Sentinel
 
 from fynix.caching.hostgens import HostGenerations, generations_path
 from fynix.caching.keys import epoch_key
-from fynix.caching.store import LocalStore, RedisStore
+from fynix.caching.local import LocalStore
+from fynix.caching.store import RedisStore
 from fynix.extensions import cache
 
 

@@ -43,7 +43,7 @@ def admit_new_token(manager: CacheManager, identity: Identity) -> None:
     gate = TokenGate(manager, identity)
     with suppress(Bypass):
         (generation,) = manager.call("mget", gate.keys[:1])
-        gate._read = (generation, None)
+        gate.admits(generation, None)  # a new token id: no marker yet
         gate.remember()
 
 

@@ -1,8 +1,11 @@
-"""``flask --app wsgi market feed``: the long-running quote feed (simulated, csv or http)."""
+"""``flask --app wsgi market ...``: load a CSV of quotes, or run the long-running quote feed
+(simulated, csv or http)."""
 
 from __future__ import annotations
 
+import csv
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,16 +14,20 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
+from marshmallow import ValidationError
 
 from fynix.caching.cli import writes_data
+from fynix.common.terminal import progress
+from fynix.errors import describe_validation
 from fynix.market.feed.base import Provider
 from fynix.market.feed.csv_replay import CsvReplayProvider
 from fynix.market.feed.http_poll import FieldMapping, HttpPollProvider
 from fynix.market.feed.runner import FeedRunner
 from fynix.market.feed.simulated import SimulatedProvider, start_quotes
 from fynix.market.feed.status import feed_status
-from fynix.market.services import normalize_symbol
+from fynix.market.schemas import QuoteRowSchema
+from fynix.market.services import normalize_symbol, upsert_quotes
 
 DEFAULT_INTERVAL = 5.0
 
@@ -159,3 +166,67 @@ def _stop_on_signals(stop: Any) -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+market_cli = AppGroup("market", help="Manage market data.")
+market_cli.add_command(feed_command)
+
+
+@market_cli.command("load")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@writes_data
+def load_quotes(csv_file: Path) -> None:
+    """Import quotes from a CSV file with the header ``symbol,price[,currency]``.
+
+    Bad rows are reported with their line number and skipped; the valid rows are written
+    in one transaction (a later row of the same symbol wins). Exit status: 0 when every
+    row was imported, 1 when some rows were skipped, 2 when the file is unusable (then
+    nothing is written).
+    """
+    valid, problems = _validate_quote_rows(_read_quote_rows(csv_file))
+    for line, problem in problems:
+        click.echo(f"line {line}: {problem}", err=True)
+    written = upsert_quotes(valid)
+    click.echo(f"Imported {written} quotes from {csv_file.name}; skipped {len(problems)} rows.")
+    if problems:
+        sys.exit(1)
+
+
+def _read_quote_rows(path: Path) -> list[tuple[int, dict]]:
+    """(line number, row) of every data row; a bad file is a usage error (exit 2)."""
+    bad_file = click.BadParameter
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle, skipinitialspace=True)
+            header = [name.strip().lower() for name in reader.fieldnames or []]
+            missing = {"symbol", "price"} - set(header)
+            unknown = set(header) - {"symbol", "price", "currency"}
+            if missing or unknown or len(header) != len(set(header)):
+                raise bad_file(
+                    f"the header must be symbol,price[,currency], got {','.join(header)!r}",
+                    param_hint="CSV_FILE",
+                )
+            reader.fieldnames = header
+            return [(reader.line_num, row) for row in reader]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise bad_file(f"not a readable UTF-8 CSV file ({exc})", param_hint="CSV_FILE") from None
+
+
+def _validate_quote_rows(rows: list[tuple[int, dict]]) -> tuple[list, list[tuple[int, str]]]:
+    """The valid rows, loaded, and (line, problem) for each bad row."""
+    schema = QuoteRowSchema()
+    valid: list[dict] = []
+    problems: list[tuple[int, str]] = []
+    with progress(rows, "Checking rows") as bar:
+        for line, row in bar:
+            if None in row:
+                problems.append((line, "too many fields (expected symbol,price[,currency])"))
+                continue
+            cells = {key: value.strip() for key, value in row.items() if value and value.strip()}
+            try:
+                quote = schema.load(cells)
+            except ValidationError as exc:
+                problems.append((line, describe_validation(exc.messages)))
+                continue
+            valid.append(quote)
+    return valid, problems
