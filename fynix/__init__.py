@@ -70,7 +70,7 @@ def register_extensions(app: Flask) -> None:
     import fynix.models  # noqa: F401  (register every table on db.metadata)
 
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True)
-    init_cache(app, cache_hooks())
+    init_cache(app, cache_hooks(app))
     configure_rate_limits(app)
     app.session_interface = AdminOnlySessionInterface()
     csrf.init_app(app)

@@ -8,12 +8,12 @@ from functools import wraps
 from http import HTTPStatus
 from typing import Any
 
-from flask import g, request
+from flask import current_app, g, request
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import undefer
 
 from fynix.auth.models import RevokedToken
-from fynix.auth.tokens import TokenClaims, verify_token
+from fynix.auth.tokens import TokenClaims, claims_of_header
 from fynix.errors import Forbidden, Unauthorized
 from fynix.extensions import db
 from fynix.users.models import User
@@ -25,9 +25,7 @@ def bearer_claims() -> TokenClaims | None:
     """The claims of a well-signed, unexpired bearer token on this request, or None (no SQL)."""
     if "token_claims" not in g:
         header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        is_bearer = scheme.lower() == "bearer" and token
-        g.token_claims = verify_token(token.strip()) if is_bearer else None
+        g.token_claims = claims_of_header(header, current_app.config["SECRET_KEY"])
     return g.token_claims
 
 

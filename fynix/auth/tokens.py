@@ -47,18 +47,27 @@ def issue_token(user_id: int, stamp: str) -> tuple[str, TokenClaims]:
     return token, claims
 
 
-def verify_token(token: str) -> TokenClaims | None:
-    """Return the claims of a well-signed, unexpired token, else None (no SQL).
+def verify_token(token: str, secret: str | None = None) -> TokenClaims | None:
+    """Return the claims of a well-signed, unexpired token, else None (no SQL); ``secret``
+    defaults to the current app's SECRET_KEY.
 
     A token's signature is checked once per process and the verdict remembered for that
     exact string (bounded LRU); expiry is checked on every call. This keeps a cache hit
     cheap: PyJWT's full validation costs more than the hit's Redis round trip. Whether
     the account still exists with this stamp is the guard's question (one query).
     """
-    claims = _verify_signature(token, current_app.config["SECRET_KEY"])
+    claims = _verify_signature(token, secret or current_app.config["SECRET_KEY"])
     if claims is None or time.time() >= claims.expires_at:
         return None
     return claims
+
+
+def claims_of_header(authorization: str, secret: str) -> TokenClaims | None:
+    """The claims of a ``Bearer <token>`` Authorization header, else None (no SQL)."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return verify_token(token.strip(), secret)
 
 
 @lru_cache(maxsize=8192)

@@ -6,14 +6,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import suppress
+from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 from marshmallow import Schema, ValidationError
 
 from fynix.caching import keys
 from fynix.caching.entries import Entry, decode, make_etag
+from fynix.caching.hitrequest import HitRequest, query_args
 from fynix.caching.hooks import Identity
 from fynix.caching.manager import Bypass, CacheManager, get_manager
 from fynix.caching.namespaces import NAMESPACES
@@ -38,49 +40,120 @@ def redis_cache(
     the ``vary_on_headers``; an entry is served only to the account it was computed for.
     A hit costs one MGET and no SQL. Services invalidate through ``fynix.caching.events``.
     """
-    namespace = NAMESPACES[prefix]
-    vary_headers = tuple(h.lower() for h in vary_on_headers)
-    validated_query = query_validator(query)
+    cached = CachedView(prefix, vary_on_user, vary_on_headers, ttl, ttl_setting, query)
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             manager = get_manager()
-            identity = manager.hooks.identity()
-            headers = cache_headers(namespace.visibility, vary_on_user, vary_headers)
-            args_key = validated_query(request.query_string)
-            if args_key is None or request.method not in {"GET", "HEAD"}:
-                return bypass(view(*args, **kwargs), manager, prefix, headers)
-            per_user = namespace.per_user and vary_on_user and identity is not None
-            scope = keys.scope_of(identity.user_id if per_user else None)
-            digest = keys.request_digest(kwargs, args_key, _vary_values(vary_headers))
-            lookup = Lookup(
-                manager,
-                gen_key=keys.gen_key(manager.prefix, prefix, scope),
-                entry_key=keys.entry_key(manager.prefix, prefix, scope, request.endpoint, digest),
-                owner=identity.owner if per_user else None,
-            )
+            if request.method not in {"GET", "HEAD"}:
+                return bypass(view(*args, **kwargs), manager, prefix, cached.headers)
+            req = HitRequest.from_flask(cached.vary_headers)
             try:
-                hit, confirmed = lookup.first_read(gate_for(manager, identity))
-                if hit is None:
-                    hit = lookup.wait_for_peer()
+                read = cached.read(manager, req)
+                if read is None:  # invalid query: the view answers 422
+                    return bypass(view(*args, **kwargs), manager, prefix, cached.headers)
+                if read.hit is not None:
+                    return respond_answer(read.hit)
+                return cached.serve_miss(manager, read, lambda: view(*args, **kwargs))
             except Bypass:
-                return bypass(view(*args, **kwargs), manager, prefix, headers)
-            if hit is not None:
-                state, age = ("MISS", None) if confirmed else ("HIT", hit.age)
-                manager.count(prefix, "misses" if confirmed else "hits")
-                return respond(hit.body, hit.etag, state, headers, hit.content_type, age)
-            manager.count(prefix, "misses")
-            seconds = ttl if ttl is not None else manager.ttl_for(prefix, ttl_setting)
-            try:
-                response = current_app.make_response(view(*args, **kwargs))
-                return lookup.store(response, seconds, headers)
-            finally:
-                lookup.release()
+                return bypass(view(*args, **kwargs), manager, prefix, cached.headers)
 
+        wrapper.cache_route = cached
         return wrapper
 
     return decorator
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A cached answer, as both the fast path and Flask send it."""
+
+    body: bytes
+    etag: str
+    state: str
+    headers: dict[str, str]
+    content_type: str
+    age: int | None
+    namespace: str
+    if_none_match: str
+
+
+@dataclass
+class Read:
+    """The first round trip of a request: a HIT, or what the miss path goes on with."""
+
+    lookup: Lookup
+    gate: TokenGate | None
+    entry: Entry | None
+    admitted: bool
+    hit: Answer | None = None
+
+
+class CachedView:
+    """What ``redis_cache`` knows of one view, and the HIT decision shared by both paths."""
+
+    def __init__(
+        self,
+        prefix: str,
+        vary_on_user: bool,
+        vary_on_headers: Iterable[str],
+        ttl: int | None,
+        ttl_setting: str | None,
+        query: type[Schema] | None,
+    ) -> None:
+        self.prefix = prefix
+        self.namespace = NAMESPACES[prefix]
+        self.vary_on_user = vary_on_user
+        self.vary_headers = tuple(h.lower() for h in vary_on_headers)
+        self.ttl, self.ttl_setting = ttl, ttl_setting
+        self.validated_query = query_validator(query)
+        self.headers = cache_headers(self.namespace.visibility, vary_on_user, self.vary_headers)
+
+    def read(self, manager: CacheManager, req: HitRequest) -> Read | None:
+        """One round trip; ``Read.hit`` is set when the answer may be served as is (no SQL).
+
+        None when the query is invalid; Bypass when Redis cannot be used.
+        """
+        args_key = self.validated_query(req.query_string)
+        if args_key is None:
+            return None
+        identity = manager.hooks.identity(req.authorization)
+        per_user = self.namespace.per_user and self.vary_on_user and identity is not None
+        scope = keys.scope_of(identity.user_id if per_user else None)
+        digest = keys.request_digest(req.view_args, args_key, req.vary)
+        lookup = Lookup(
+            manager,
+            gen_key=keys.gen_key(manager.prefix, self.prefix, scope),
+            entry_key=keys.entry_key(manager.prefix, self.prefix, scope, req.endpoint, digest),
+            owner=identity.owner if per_user else None,
+        )
+        gate = gate_for(manager, identity, req.login_required)
+        entry, admitted = lookup.first_read(gate)
+        read = Read(lookup, gate, entry, admitted)
+        if entry is not None and admitted:
+            read.hit = Answer(entry.body, entry.etag, "HIT", self.headers, entry.content_type,
+                              entry.age, self.prefix, req.if_none_match)  # fmt: skip
+            manager.count(self.prefix, "hits")
+        return read
+
+    def serve_miss(self, manager: CacheManager, read: Read, compute: Callable) -> Response:
+        """Confirm the token if needed (401 when refused), then a peer's entry or ours."""
+        confirmed = not read.admitted
+        if confirmed:
+            read.gate.confirm()
+        lookup, entry = read.lookup, read.entry
+        if entry is None:
+            entry = lookup.wait_for_peer()
+        manager.count(self.prefix, "misses" if confirmed or entry is None else "hits")
+        if entry is not None:
+            state, age = ("MISS", None) if confirmed else ("HIT", entry.age)
+            return respond(entry.body, entry.etag, state, self.headers, entry.content_type, age)
+        seconds = self.ttl or manager.ttl_for(self.prefix, self.ttl_setting)
+        try:
+            return lookup.store(current_app.make_response(compute()), seconds, self.headers)
+        finally:
+            lookup.release()
 
 
 class Lookup:
@@ -113,20 +186,15 @@ class Lookup:
 
     def first_read(self, gate: TokenGate | None) -> tuple[Entry | None, bool]:
         """The one round trip of a hit: generation, entry and, for a login-only answer, the
-        token's marker and generation; (entry or None, True when the token had to be
-        confirmed in the database first, which raises 401 for a refused token)."""
+        token's marker and generation; (entry or None, whether the token is admitted)."""
         if gate is None:
-            return self.fetch(), False
+            return self.fetch(), True
         if keys.hash_tag(self.gen_key) == keys.hash_tag(gate.keys[0]):
             groups = [[self.gen_key, self.entry_key, *gate.keys]]
         else:
             groups = [[self.gen_key, self.entry_key], gate.keys]
         values = [value for group in self.manager.call("mget_groups", groups) for value in group]
-        entry = self.valid(values[0], values[1])
-        if gate.admits(values[2], values[3]):
-            return entry, False
-        gate.confirm()
-        return entry, True
+        return self.valid(values[0], values[1]), gate.admits(values[2], values[3])
 
     def wait_for_peer(self) -> Entry | None:
         """Take the stampede lock, or wait (bounded) while its holder computes.
@@ -176,10 +244,12 @@ class Lookup:
                 self.manager.call("release", self.lock_key, token)
 
 
-def gate_for(manager: CacheManager, identity: Identity | None) -> TokenGate | None:
+def gate_for(
+    manager: CacheManager, identity: Identity | None, login_required: bool
+) -> TokenGate | None:
     """The token check of this request: for answers that need a login (the view is wrapped
-    in ``login_required``, which says so in ``g``), never for public ones."""
-    if identity is None or not g.get("login_required"):
+    in ``login_required``), never for public ones."""
+    if identity is None or not login_required:
         return None
     return TokenGate(manager, identity)
 
@@ -193,16 +263,15 @@ def query_validator(schema_class: type[Schema] | None) -> Callable[[bytes], dict
     def validate(query_string: bytes) -> dict | None:
         if schema is None:
             return {}
+        args = query_args(query_string)
+        if args is None:
+            return None
         try:
-            return schema.load(request.args, unknown="exclude")
+            return schema.load(args, unknown="exclude")
         except ValidationError:
             return None
 
     return validate
-
-
-def _vary_values(vary_headers: tuple[str, ...]) -> dict[str, str]:
-    return {name: request.headers.get(name, "") for name in vary_headers}
 
 
 @lru_cache(maxsize=64)
@@ -214,6 +283,12 @@ def cache_headers(visibility: str, per_user: bool, vary: tuple[str, ...]) -> dic
     if varies:
         headers["Vary"] = ", ".join(varies)
     return headers
+
+
+def respond_answer(answer: Answer) -> Response:
+    """A HIT as a Flask response."""
+    return respond(answer.body, answer.etag, answer.state, answer.headers,
+                   answer.content_type, answer.age)  # fmt: skip
 
 
 def respond(body: bytes, etag: str, state: str, headers: dict, mimetype: str, age: int | None):

@@ -22,17 +22,21 @@ from marshmallow import Schema
 
 from fynix.caching import keys
 from fynix.caching.decorator import (
+    Answer,
     Lookup,
     bypass,
     cache_headers,
     gate_for,
     query_validator,
-    respond,
+    respond_answer,
 )
 from fynix.caching.entries import Entry, make_etag
+from fynix.caching.hitrequest import HitRequest
+from fynix.caching.hooks import Identity
 from fynix.caching.manager import Bypass, CacheManager, get_manager
 from fynix.caching.namespaces import NAMESPACES
-from fynix.caching.shared import SharedCopy, Snapshot
+from fynix.caching.shared import Snapshot
+from fynix.caching.tokens import TokenGate
 
 MEMO_SIZE = 4096
 
@@ -70,130 +74,158 @@ def derived_cache(
     **args)`` with a unit, returns what ``schema`` dumps; ``args`` are the view arguments and
     the validated query. The view itself serves the request when the cache cannot.
     """
-    namespace = NAMESPACES[prefix]
-    validated_query = query_validator(query)
-    dump = schema().dump
-    memo: dict[tuple, Rendered] = {}
+    derived = DerivedView(prefix, shared, render, schema, unit, query)
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             manager = get_manager()
-            headers = cache_headers(namespace.visibility, unit is not None, ())
-            query_args = validated_query(request.query_string)
-            if query_args is None or request.method not in {"GET", "HEAD"}:
-                return bypass(view(*args, **kwargs), manager, prefix, headers)
-            params = {**kwargs, **query_args}
+            if request.method not in {"GET", "HEAD"}:
+                return bypass(view(*args, **kwargs), manager, prefix, derived.headers)
             try:
-                state, rendered, age = _Derivation(
-                    manager, manager.shared[shared], unit, prefix, params
-                ).run(lambda parts: _render(memo, render, dump, parts, params))
+                read = derived.read(manager, HitRequest.from_flask(), current_app.json)
+                if read is None:  # invalid query: the view answers 422
+                    return bypass(view(*args, **kwargs), manager, prefix, derived.headers)
+                if read.hit is not None:
+                    return respond_answer(read.hit)
+                return respond_answer(derived.serve_miss(manager, read, current_app.json))
             except Bypass:
-                return bypass(view(*args, **kwargs), manager, prefix, headers)
-            manager.count(prefix, "hits" if state == "HIT" else "misses")
-            return respond(rendered.body, rendered.etag, state, headers, "application/json", age)
+                return bypass(view(*args, **kwargs), manager, prefix, derived.headers)
 
+        wrapper.cache_route = derived
         return wrapper
 
     return decorator
 
 
-@dataclass(frozen=True)
-class _Parts:
-    """What one answer is rendered from."""
+@dataclass
+class DerivedRead:
+    """The first round trip of a derived request: a HIT, or what the miss path goes on with."""
 
-    unit_entry: Entry | None
-    unit_value: Any
-    snapshot: Snapshot
+    params: dict
+    req: HitRequest
+    gate: TokenGate | None
+    admitted: bool
+    generation: str | None
+    snapshot: Snapshot | None
+    lookup: Lookup | None
+    entry: Entry | None
+    user_id: int | None
+    hit: Answer | None = None
 
 
-class _Derivation:
-    """One request's reads of a unit and a shared source."""
+class DerivedView:
+    """What ``derived_cache`` knows of one view, and the HIT decision shared by both paths."""
 
     def __init__(
         self,
-        manager: CacheManager,
-        copy: SharedCopy,
-        unit: UnitSource | None,
         prefix: str,
-        params: dict,
+        shared: str,
+        render: Callable[..., Any],
+        schema: type[Schema],
+        unit: UnitSource | None,
+        query: type[Schema] | None,
     ) -> None:
-        self.manager, self.copy, self.unit, self.prefix = manager, copy, unit, prefix
-        self.lookup: Lookup | None = None
-        identity = manager.hooks.identity()
-        self.gate = gate_for(manager, identity)
-        if unit is not None:
-            scope = keys.scope_of(identity.user_id)
-            digest = keys.request_digest(params, {}, {})
-            self.user_id = identity.user_id
-            self.lookup = Lookup(
-                manager,
-                gen_key=keys.gen_key(manager.prefix, prefix, scope),
-                entry_key=keys.entry_key(manager.prefix, prefix, scope, unit.name, digest),
-                owner=identity.owner,
-            )
+        self.prefix, self.shared, self.unit = prefix, shared, unit
+        self.render_fn, self.dump = render, schema().dump
+        self.validated_query = query_validator(query)
+        self.headers = cache_headers(NAMESPACES[prefix].visibility, unit is not None, ())
+        self.memo: dict[tuple, Rendered] = {}
 
-    def run(self, render: Callable[[_Parts], Rendered]) -> tuple[str, Rendered, int | None]:
-        """(HIT or MISS, the rendered answer, its age in seconds on a HIT)."""
-        user_keys = [self.lookup.gen_key, self.lookup.entry_key] if self.lookup else []
-        user_keys += self.gate.keys if self.gate else []
-        groups = [[self.copy.gen_key(self.manager)], *([user_keys] if user_keys else [])]
-        values = self.manager.call("mget_groups", groups)
-        confirmed = False
-        if self.gate is not None and not self.gate.admits(*values[-1][-2:]):
-            self.gate.confirm()  # 401 for a refused token
-            confirmed = True
-        snapshot, missed = self.copy.obtain(self.manager, _generation(values[0][0]))
-        missed = missed or confirmed
-        entry = None
-        if self.lookup is not None:
-            entry = self.lookup.valid(*values[1][:2])
-            if entry is None:
-                entry, loaded = self._unit_entry()
-                missed = missed or loaded
-        parts = _Parts(entry, self.unit.decode(entry.body) if entry else None, snapshot)
-        if missed:
-            return "MISS", render(parts), None
-        newest = max(snapshot.cached_at, entry.cached_at if entry else 0.0)
-        return "HIT", render(parts), max(0, int(time.time() - newest))
+    def read(self, manager: CacheManager, req: HitRequest, json: Any) -> DerivedRead | None:
+        """One round trip (plus the stored book once per process and price change); a HIT
+        when everything is current and the token admitted. None for an invalid query."""
+        query_args = self.validated_query(req.query_string)
+        if query_args is None:
+            return None
+        identity = manager.hooks.identity(req.authorization)
+        copy = manager.shared[self.shared]
+        lookup = self._lookup(manager, identity, req) if self.unit else None
+        gate = gate_for(manager, identity, req.login_required)
+        user_keys = [lookup.gen_key, lookup.entry_key] if lookup else []
+        user_keys += gate.keys if gate else []
+        groups = [[copy.gen_key(manager)], *([user_keys] if user_keys else [])]
+        values = manager.call("mget_groups", groups)
+        admitted = gate is None or gate.admits(*values[-1][-2:])
+        generation = values[0][0].decode("utf-8", "replace") if values[0][0] else None
+        snapshot = copy.current(manager, generation)
+        entry = lookup.valid(*values[1][:2]) if lookup else None
+        user_id = identity.user_id if identity else None
+        params = {**req.view_args, **query_args}
+        read = DerivedRead(
+            params, req, gate, admitted, generation, snapshot, lookup, entry, user_id
+        )
+        if admitted and snapshot is not None and (lookup is None or entry is not None):
+            newest = max(snapshot.cached_at, entry.cached_at if entry else 0.0)
+            rendered = self._render(read, snapshot, entry, json)
+            read.hit = Answer(rendered.body, rendered.etag, "HIT", self.headers,
+                              "application/json", max(0, int(time.time() - newest)),
+                              self.prefix, req.if_none_match)  # fmt: skip
+            manager.count(self.prefix, "hits")
+        return read
 
-    def _unit_entry(self) -> tuple[Entry, bool]:
+    def serve_miss(self, manager: CacheManager, read: DerivedRead, json: Any) -> Answer:
+        """Confirm the token if needed (401 when refused), load what is missing, render."""
+        if not read.admitted:
+            read.gate.confirm()
+        snapshot, missed = read.snapshot, not read.admitted
+        if snapshot is None:
+            snapshot, loaded = manager.shared[self.shared].obtain(manager, read.generation)
+            missed = missed or loaded
+        entry = read.entry
+        if read.lookup is not None and entry is None:
+            entry, loaded = self._unit_entry(manager, read)
+            missed = missed or loaded
+        rendered = self._render(read, snapshot, entry, json)
+        manager.count(self.prefix, "misses" if missed else "hits")
+        age = None if missed else max(0, int(time.time() - snapshot.cached_at))
+        state = "MISS" if missed else "HIT"
+        return Answer(rendered.body, rendered.etag, state, self.headers, "application/json",
+                      age, self.prefix, read.req.if_none_match)  # fmt: skip
+
+    def _lookup(self, manager: CacheManager, identity: Identity | None, req: HitRequest) -> Lookup:
+        scope = keys.scope_of(identity.user_id)
+        digest = keys.request_digest(req.view_args, {}, {})
+        return Lookup(
+            manager,
+            gen_key=keys.gen_key(manager.prefix, self.prefix, scope),
+            entry_key=keys.entry_key(manager.prefix, self.prefix, scope, self.unit.name, digest),
+            owner=identity.owner,
+        )
+
+    def _unit_entry(self, manager: CacheManager, read: DerivedRead) -> tuple[Entry, bool]:
         """(the unit from a peer computing it, or loaded and stored; True when loaded here)."""
+        lookup = read.lookup
         try:
-            entry = self.lookup.wait_for_peer()
+            entry = lookup.wait_for_peer()
             if entry is not None:
                 return entry, False
-            self.manager.hooks.confirm_identity()
+            manager.hooks.confirm_identity()
             read_at = time.time()
-            body = self.unit.encode(self.unit.load(self.user_id))
-            return self.lookup.keep(body, read_at, self.manager.ttl_for(self.prefix)), True
+            body = self.unit.encode(self.unit.load(read.user_id))
+            return lookup.keep(body, read_at, manager.ttl_for(self.prefix)), True
         finally:
-            self.lookup.release()
+            lookup.release()
 
-
-def _generation(raw: bytes | None) -> str | None:
-    return raw.decode("utf-8", "replace") if raw else None
-
-
-def _render(
-    memo: dict, render: Callable[..., Any], dump: Callable, parts: _Parts, params: dict
-) -> Rendered:
-    """Render once per distinct inputs; the same inputs always give the same bytes."""
-    entry, snapshot = parts.unit_entry, parts.snapshot
-    unit_key = (entry.owner, entry.generation, entry.cached_at) if entry else None
-    key = (request.endpoint, keys.request_digest(params, {}, {}), unit_key,
-           snapshot.generation, snapshot.cached_at)  # fmt: skip
-    found = memo.get(key)
-    if found is not None:
-        return found
-    if entry is None:
-        result = render(snapshot.value, **params)
-    else:
-        read_at = datetime.fromtimestamp(entry.cached_at, UTC)
-        result = render(parts.unit_value, snapshot.value, read_at, **params)
-    body = current_app.json.response(dump(result)).get_data()
-    rendered = Rendered(body, make_etag(body))
-    if len(memo) >= MEMO_SIZE:
-        memo.clear()
-    memo[key] = rendered
-    return rendered
+    def _render(
+        self, read: DerivedRead, snapshot: Snapshot, entry: Entry | None, json: Any
+    ) -> Rendered:
+        """Render once per distinct inputs; the same inputs always give the same bytes."""
+        unit_key = (entry.owner, entry.generation, entry.cached_at) if entry else None
+        key = (read.req.endpoint, keys.request_digest(read.params, {}, {}), unit_key,
+               snapshot.generation, snapshot.cached_at)  # fmt: skip
+        found = self.memo.get(key)
+        if found is not None:
+            return found
+        if entry is None:
+            result = self.render_fn(snapshot.value, **read.params)
+        else:
+            read_at = datetime.fromtimestamp(entry.cached_at, UTC)
+            unit_value = self.unit.decode(entry.body)
+            result = self.render_fn(unit_value, snapshot.value, read_at, **read.params)
+        body = json.response(self.dump(result)).get_data()
+        rendered = Rendered(body, make_etag(body))
+        if len(self.memo) >= MEMO_SIZE:
+            self.memo.clear()
+        self.memo[key] = rendered
+        return rendered

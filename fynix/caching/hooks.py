@@ -44,7 +44,7 @@ class SharedSource:
     decode: Callable[[bytes], Any]
 
 
-def _nobody() -> Identity | None:
+def _nobody(authorization: str) -> Identity | None:
     return None
 
 
@@ -60,7 +60,8 @@ def _nothing_to_warm(limit_users: int) -> list[WarmRequest]:
 class CacheHooks:
     """The callables the caching package calls back into the application with."""
 
-    identity: Callable[[], Identity | None] = _nobody
+    # The caller named by an Authorization header (no SQL, no request context needed).
+    identity: Callable[[str], Identity | None] = _nobody
     # Confirms in the database that the caller's account is the one its token names
     # (raises the app's 401 otherwise); run before any per-user data is loaded.
     confirm_identity: Callable[[], None] = _nothing_to_confirm

@@ -18,6 +18,7 @@ from typing import Any
 
 from fynix.caching import keys
 from fynix.caching.decorator import Lookup
+from fynix.caching.entries import Entry
 from fynix.caching.hooks import SharedSource
 from fynix.caching.manager import Bypass, CacheManager
 
@@ -52,20 +53,32 @@ class SharedCopy:
             manager.prefix, self.source.namespace, scope, SHARED_ENDPOINT, self.source.name
         )
 
-    def obtain(self, manager: CacheManager, generation: str | None) -> tuple[Snapshot, bool]:
-        """(snapshot for ``generation``, True when this call loaded it from the database).
-
-        The copy serves while it belongs to the current generation. Otherwise one thread of
-        the process fetches the stored one (no SQL) or, when none is current, rebuilds it
-        under the stampede lock, so concurrent readers of every process load it once.
-        """
+    def current(self, manager: CacheManager, generation: str | None) -> Snapshot | None:
+        """The snapshot of ``generation`` without SQL: this process's copy, else the stored
+        one (one more round trip, once per process and generation); None when neither is."""
         snapshot = self._snapshot
         if snapshot is not None and self._valid(manager, snapshot, generation):
-            return snapshot, False
+            return snapshot
         with self._lock:
             snapshot = self._snapshot
             if snapshot is not None and self._valid(manager, snapshot, generation):
-                return snapshot, False
+                return snapshot
+            lookup = Lookup(manager, self.gen_key(manager), self.entry_key(manager), None)
+            entry = lookup.fetch()
+            if entry is None or entry.generation != generation:
+                return None
+            return self._keep(entry)
+
+    def obtain(self, manager: CacheManager, generation: str | None) -> tuple[Snapshot, bool]:
+        """(snapshot for ``generation``, True when this call loaded it from the database).
+
+        Without a current copy or stored snapshot, one thread of the process rebuilds it
+        under the stampede lock, so concurrent readers of every process load it once.
+        """
+        snapshot = self.current(manager, generation)
+        if snapshot is not None:
+            return snapshot, False
+        with self._lock:
             lookup = Lookup(manager, self.gen_key(manager), self.entry_key(manager), None)
             try:
                 entry = lookup.fetch() or lookup.wait_for_peer()
@@ -77,9 +90,14 @@ class SharedCopy:
                     entry = lookup.keep(body, read_at, ttl)
             finally:
                 lookup.release()
-            snapshot = Snapshot(self.source.decode(entry.body), entry.generation, entry.cached_at)
-            self._snapshot = snapshot
-            return snapshot, loaded
+            return self._keep(entry), loaded
+
+    def _keep(self, entry: Entry) -> Snapshot:
+        # The newest reader wins; a thread that saw an older generation can only cost the
+        # next request one more fetch, never a stale answer (the generation is checked).
+        snapshot = Snapshot(self.source.decode(entry.body), entry.generation, entry.cached_at)
+        self._snapshot = snapshot
+        return snapshot
 
     def store(self, manager: CacheManager, generation: str) -> None:
         """Load now and store stamped with ``generation``, a token the caller has just set
