@@ -25,6 +25,7 @@ def create_app(config_class: type[Config] | None = None, **overrides: Any) -> Fl
     register_body_limit(app)
     register_logging(app)
     register_extensions(app)
+    register_hit_server(app)
     register_metrics(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -98,6 +99,14 @@ def configure_rate_limits(app: Flask) -> None:
     # Removed by identity, not by name (tests/test_security.py pins that it is gone).
     hooks = app.before_request_funcs.setdefault(None, [])
     hooks[:] = [hook for hook in hooks if getattr(hook, "__self__", None) is not limiter]
+
+
+def register_hit_server(app: Flask) -> None:
+    """Cache HITs of static GET routes are sent before Flask dispatches (CACHE_FAST_PATH)."""
+    from fynix.hitserver import HitServer
+
+    if app.config["CACHE_FAST_PATH"]:
+        app.wsgi_app = HitServer(app, app.wsgi_app)
 
 
 def register_metrics(app: Flask) -> None:

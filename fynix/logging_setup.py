@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
-import uuid
 
 from flask import Flask, Response, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
@@ -42,10 +42,16 @@ def configure_logging(app: Flask) -> None:
     root.propagate = False
 
 
+def request_id_for(incoming: str) -> str:
+    """The caller's X-Request-ID when it is sane, else a new one."""
+    if incoming and REQUEST_ID_RE.match(incoming):
+        return incoming
+    return os.urandom(16).hex()  # as unique as a uuid4, at a fraction of its cost
+
+
 def assign_request_id() -> None:
-    """Use the caller's X-Request-ID when it is sane, else make one."""
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+    """Give the request its id (logged on every line, echoed in X-Request-ID)."""
+    g.request_id = request_id_for(request.headers.get("X-Request-ID", ""))
 
 
 def echo_request_id(response: Response) -> Response:

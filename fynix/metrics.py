@@ -116,17 +116,22 @@ class RequestMetrics:
         answered: list[tuple[str, Any]] = []
 
         def capture(status: str, headers: list, exc_info=None):  # noqa: ANN001 (WSGI)
-            # Flask answers inside its request context and clears this key when it ends.
-            answered.append((status, environ["werkzeug.request"]))
+            # Flask answers inside its request context and clears this key when it ends;
+            # a HIT sent before Flask names its route in "fynix.route" instead.
+            answered.append((status, environ.get("werkzeug.request")))
             return start_response(status, headers, exc_info)
 
         body = self.wsgi_app(environ, capture)
         elapsed = perf_counter() - started
         status, flask_request = answered[-1]
-        rule, method = flask_request.url_rule, flask_request.method
+        route = environ.get("fynix.route")
+        if route is None:
+            rule = flask_request.url_rule
+            route = rule.rule if rule is not None else UNMATCHED
+        method = environ["REQUEST_METHOD"]
         if method not in METHODS:  # any token is a valid method: keep the labels bounded
             method = "other"
-        key = (rule.rule if rule is not None else UNMATCHED, method, status[:3])
+        key = (route, method, status[:3])
         children = self._children.get(key) or self._add_children(key)
         children[0].inc()
         children[1].observe(elapsed)

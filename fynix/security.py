@@ -14,6 +14,12 @@ BASE_HEADERS = {
 }
 
 
+def json_security_headers(hsts: bool) -> list[tuple[str, str]]:
+    """The security headers of a JSON answer (the cache's fast path sends these too)."""
+    headers = [*BASE_HEADERS.items(), ("Content-Security-Policy", JSON_CSP)]
+    return [*headers, ("Strict-Transport-Security", HSTS)] if hsts else headers
+
+
 def add_security_headers(response: Response, hsts: bool) -> Response:
     """Set the headers a response has not set itself (admin pages keep their stricter CSP)."""
     for name, value in BASE_HEADERS.items():

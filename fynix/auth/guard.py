@@ -89,6 +89,7 @@ def login_required(view: Callable) -> Callable:
         g.login_required = True  # a cached answer checks the token's marker too
         return view(*args, **kwargs)
 
+    wrapper.login_required = True  # read by the cache's fast path (fynix.caching.fastpath)
     return _document(wrapper, 401)
 
 

@@ -42,6 +42,8 @@ class CircuitBreaker:
 
     def allow(self) -> bool:
         """May this caller talk to Redis now? A True in half-open makes it the prober."""
+        if self.opened_at is None:  # closed: the common case needs no lock
+            return True
         with self._lock:
             if self.opened_at is None:
                 return True
@@ -55,6 +57,8 @@ class CircuitBreaker:
 
     def record_success(self) -> bool:
         """Note a successful call; True when this closed an open breaker."""
+        if self.opened_at is None and not self.failures:  # nothing to reset
+            return False
         with self._lock:
             recovered = self.opened_at is not None
             self.failures = 0

@@ -50,7 +50,7 @@ def redis_cache(
                 return bypass(view(*args, **kwargs), manager, prefix, cached.headers)
             req = HitRequest.from_flask(cached.vary_headers)
             try:
-                read = cached.read(manager, req)
+                read = cached.read(manager, req, current_app.json)
                 if read is None:  # invalid query: the view answers 422
                     return bypass(view(*args, **kwargs), manager, prefix, cached.headers)
                 if read.hit is not None:
@@ -110,7 +110,7 @@ class CachedView:
         self.validated_query = query_validator(query)
         self.headers = cache_headers(self.namespace.visibility, vary_on_user, self.vary_headers)
 
-    def read(self, manager: CacheManager, req: HitRequest) -> Read | None:
+    def read(self, manager: CacheManager, req: HitRequest, json: Any = None) -> Read | None:
         """One round trip; ``Read.hit`` is set when the answer may be served as is (no SQL).
 
         None when the query is invalid; Bypass when Redis cannot be used.
@@ -121,7 +121,9 @@ class CachedView:
         identity = manager.hooks.identity(req.authorization)
         per_user = self.namespace.per_user and self.vary_on_user and identity is not None
         scope = keys.scope_of(identity.user_id if per_user else None)
-        digest = keys.request_digest(req.view_args, args_key, req.vary)
+        digest = self._digest(
+            tuple(sorted(req.view_args.items())), req.query_string, tuple(sorted(req.vary.items()))
+        )
         lookup = Lookup(
             manager,
             gen_key=keys.gen_key(manager.prefix, self.prefix, scope),
@@ -136,6 +138,12 @@ class CachedView:
                               entry.age, self.prefix, req.if_none_match)  # fmt: skip
             manager.count(self.prefix, "hits")
         return read
+
+    @lru_cache(maxsize=4096)  # noqa: B019 (views live as long as the process)
+    def _digest(self, view_items: tuple, query_string: bytes, vary_items: tuple) -> str:
+        """The request digest, computed once per distinct view args, query and headers."""
+        query = self.validated_query(query_string)
+        return keys.request_digest(dict(view_items), query, dict(vary_items))
 
     def serve_miss(self, manager: CacheManager, read: Read, compute: Callable) -> Response:
         """Confirm the token if needed (401 when refused), then a peer's entry or ours."""

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 
 from flask import current_app, request
@@ -98,6 +98,11 @@ def derived_cache(
     return decorator
 
 
+@lru_cache(maxsize=4096)
+def _view_digest(view_items: tuple) -> str:
+    return keys.request_digest(dict(view_items), {}, {})
+
+
 @dataclass
 class DerivedRead:
     """The first round trip of a derived request: a HIT, or what the miss path goes on with."""
@@ -131,6 +136,7 @@ class DerivedView:
         self.validated_query = query_validator(query)
         self.headers = cache_headers(NAMESPACES[prefix].visibility, unit is not None, ())
         self.memo: dict[tuple, Rendered] = {}
+        self.vary_headers: tuple[str, ...] = ()
 
     def read(self, manager: CacheManager, req: HitRequest, json: Any) -> DerivedRead | None:
         """One round trip (plus the stored book once per process and price change); a HIT
@@ -185,7 +191,7 @@ class DerivedView:
 
     def _lookup(self, manager: CacheManager, identity: Identity | None, req: HitRequest) -> Lookup:
         scope = keys.scope_of(identity.user_id)
-        digest = keys.request_digest(req.view_args, {}, {})
+        digest = _view_digest(tuple(sorted(req.view_args.items())))
         return Lookup(
             manager,
             gen_key=keys.gen_key(manager.prefix, self.prefix, scope),
@@ -212,7 +218,8 @@ class DerivedView:
     ) -> Rendered:
         """Render once per distinct inputs; the same inputs always give the same bytes."""
         unit_key = (entry.owner, entry.generation, entry.cached_at) if entry else None
-        key = (read.req.endpoint, keys.request_digest(read.params, {}, {}), unit_key,
+        view_items = tuple(sorted(read.req.view_args.items()))
+        key = (read.req.endpoint, view_items, read.req.query_string, unit_key,
                snapshot.generation, snapshot.cached_at)  # fmt: skip
         found = self.memo.get(key)
         if found is not None:

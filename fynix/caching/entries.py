@@ -6,6 +6,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 FORMAT_VERSION = 2  # 2: owner is the account's '<id>.<stamp>', never a bare id
 
@@ -49,20 +50,22 @@ def decode(raw: bytes | None) -> Entry | None:
     head, sep, body = raw.partition(b"\n")
     if not sep:
         return None
+    meta = _metadata(head)
+    return None if meta is None else Entry(*meta, body=body)
+
+
+@lru_cache(maxsize=8192)
+def _metadata(head: bytes) -> tuple | None:
+    """(generation, owner, cached_at, ttl, etag, content type) of a metadata line, parsed
+    once per distinct line: repeated HITs of one entry read the same line."""
     try:
         meta = json.loads(head)
         if meta.get("v") != FORMAT_VERSION or meta.get("status") != 200:
             return None
-        return Entry(
-            generation=meta["gen"],
-            owner=meta["owner"] if isinstance(meta["owner"], str) else None,
-            cached_at=float(meta["cached_at"]),
-            ttl=int(meta["ttl"]),
-            etag=str(meta["etag"]),
-            content_type=str(meta["headers"]["Content-Type"]),
-            body=body,
-        )
-    except (ValueError, KeyError, TypeError):
+        owner = meta["owner"] if isinstance(meta["owner"], str) else None
+        return (meta["gen"], owner, float(meta["cached_at"]), int(meta["ttl"]),
+                str(meta["etag"]), str(meta["headers"]["Content-Type"]))  # fmt: skip
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 

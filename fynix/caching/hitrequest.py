@@ -4,8 +4,8 @@ the same decision on the same inputs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import parse_qsl
 
 import werkzeug.urls  # noqa: F401  (registers the "werkzeug.url_quote" codec error handler)
@@ -13,8 +13,7 @@ from flask import g, request
 from werkzeug.datastructures import ImmutableMultiDict
 
 
-@dataclass(frozen=True)
-class HitRequest:
+class HitRequest(NamedTuple):
     """The parts of a GET that a cached answer depends on or is checked against."""
 
     endpoint: str
@@ -25,11 +24,11 @@ class HitRequest:
     login_required: bool
     vary: dict[str, str]
 
-    @classmethod
-    def from_flask(cls, vary_headers: tuple[str, ...] = ()) -> HitRequest:
+    @staticmethod
+    def from_flask(vary_headers: tuple[str, ...] = ()) -> HitRequest:
         """The current Flask request (inside the view: routing and guards have run)."""
         headers = request.headers
-        return cls(
+        return HitRequest(
             endpoint=request.endpoint or "",
             view_args=request.view_args or {},
             query_string=request.query_string,

@@ -60,7 +60,9 @@ class CacheManager:
         self._pending: set[str] = set()
         self._pending_lock = threading.Lock()
         self._worker_pid: int | None = None
+        self._worker_started = False  # reset in a forked child (see _forget_threads)
         self.closed = False
+        _MANAGERS.add(self)
 
     def ttl_for(self, namespace: str, setting: str | None = None) -> int:
         """TTL of an endpoint: its own setting when it names one, else its namespace's."""
@@ -189,7 +191,7 @@ class CacheManager:
         """Add to a shared counter (flushed to the store about once a second)."""
         with self._counts_lock:
             self._counts[f"{namespace}:{kind}"] += amount
-        if self._worker_pid != os.getpid():
+        if not self._worker_started:
             self._ensure_worker()
 
     def flush_counts(self) -> None:
@@ -231,10 +233,23 @@ class CacheManager:
         if self._worker_pid == os.getpid() or not self.enabled or self.closed:
             return
         self._worker_pid = os.getpid()
+        self._worker_started = True
         thread = threading.Thread(
             target=_maintain_forever, args=(weakref.ref(self),), name="fynix-cache", daemon=True
         )
         thread.start()
+
+
+_MANAGERS: weakref.WeakSet[CacheManager] = weakref.WeakSet()
+
+
+def _forget_threads() -> None:
+    """In a forked child (a gunicorn worker) no maintenance thread runs yet."""
+    for manager in list(_MANAGERS):
+        manager._worker_started = False
+
+
+os.register_at_fork(after_in_child=_forget_threads)
 
 
 def _maintain_forever(manager_ref: weakref.ref) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import time
 from contextlib import suppress
+from functools import lru_cache
 
 from fynix.caching import keys
 from fynix.caching.hooks import Identity
@@ -26,6 +27,7 @@ from fynix.caching.manager import Bypass, CacheManager
 TOKEN_NAMESPACE = "auth"  # noqa: S105 (a key namespace, not a secret)
 
 
+@lru_cache(maxsize=8192)
 def marker_value(owner: str, generation: bytes | None) -> bytes:
     """What the marker of a confirmed token of ``owner`` holds under ``generation``."""
     text = f"{owner}|{generation.decode('utf-8', 'replace') if generation else '-'}"
