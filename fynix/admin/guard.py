@@ -7,13 +7,12 @@ from urllib.parse import urlsplit
 from flask import Response, abort, g, redirect, request, session, url_for
 
 from fynix.admin import blp
-from fynix.extensions import db
+from fynix.common.ids import get_by_id
 from fynix.users.models import User
 
 SESSION_KEY = "admin_user_id"
 # Reachable without an admin session: the login form, logout (CSRF-protected) and the CSS.
 OPEN_ENDPOINTS = frozenset({"admin.login", "admin.logout", "admin.static"})
-MAX_ID = 2**31 - 1
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -42,9 +41,7 @@ def log_out() -> None:
 def session_user() -> User | None:
     """The user of this session, or None; a deleted account ends the session."""
     user_id = session.get(SESSION_KEY)
-    if not isinstance(user_id, int) or not 0 < user_id <= MAX_ID:
-        return None
-    user = db.session.get(User, user_id)
+    user = get_by_id(User, user_id)
     if user is None:
         session.pop(SESSION_KEY, None)
     return user

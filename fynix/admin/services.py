@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from flask import abort
 from sqlalchemy import Select, func, or_, select
 
+from fynix.common.ids import get_by_id
 from fynix.common.pagination import Page, paginate
 from fynix.extensions import db
 from fynix.notifications.models import Notification
@@ -16,7 +17,6 @@ from fynix.portfolio.models import Position
 from fynix.users.models import User
 
 PER_PAGE = 20
-MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class UserRow:
 
 def get_user(user_id: int) -> User:
     """The user with this id, or the 404 page."""
-    user = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    user = get_by_id(User, user_id)
     if user is None:
         abort(404, "There is no user with this id.")
     return user

@@ -14,11 +14,10 @@ from sqlalchemy.orm import undefer
 
 from fynix.auth.models import RevokedToken
 from fynix.auth.tokens import TokenClaims, claims_of_header
+from fynix.common.ids import is_id
 from fynix.errors import Forbidden, Unauthorized
 from fynix.extensions import db
 from fynix.users.models import User
-
-MAX_ID = 2**31 - 1  # users.id is a 32-bit INTEGER: larger ids cannot exist
 
 
 def bearer_claims() -> TokenClaims | None:
@@ -41,7 +40,7 @@ def current_user() -> User:
         if claims is None:
             raise Unauthorized("Missing, invalid or expired bearer token.")
         row = None
-        if 0 < claims.user_id <= MAX_ID:
+        if is_id(claims.user_id):
             row = db.session.execute(account_stmt(claims.user_id, claims.token_id)).first()
         if row is None or row.User.security_stamp != claims.stamp or row.revoked:
             raise Unauthorized("This token is no longer valid; log in again.")

@@ -7,10 +7,10 @@ from typing import Any
 from marshmallow import Schema, fields, post_load, validate
 
 from fynix.common.fields import UTCDateTimeField
+from fynix.common.ids import MAX_ID
 from fynix.common.pagination import PaginationArgsSchema
 
 TYPE_RE = r"^[a-z0-9_.\-]{1,32}$"
-MAX_USER_ID = 2**31 - 1  # users.id is a 32-bit INTEGER column
 
 
 def _type_field(description: str = "", **kwargs: Any) -> fields.String:
@@ -56,9 +56,7 @@ class NotificationListArgsSchema(PaginationArgsSchema):
 class NotificationCreateSchema(Schema):
     """Body of POST /api/notifications (admin): deliver a message to one user."""
 
-    user_id = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=MAX_USER_ID)
-    )
+    user_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
     type = _type_field("What kind of message this is", required=True)
     title = _text_field(200)
     body = _text_field(5000)

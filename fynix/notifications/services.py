@@ -8,14 +8,12 @@ from sqlalchemy.exc import IntegrityError
 
 from fynix.caching import events
 from fynix.common.clock import utcnow
+from fynix.common.ids import get_by_id, is_id
 from fynix.common.pagination import Page, paginate
 from fynix.errors import APIError, NotFound
 from fynix.extensions import db
 from fynix.notifications.models import Notification
 from fynix.users.models import User
-
-# Ids beyond the INTEGER column's range cannot exist; SQLite would even refuse to bind them.
-MAX_ID = 2**31 - 1
 
 # Literal false (never a bound parameter) so the partial "unread" indexes match the query.
 UNREAD = Notification.is_read == sa.false()
@@ -67,9 +65,7 @@ def count_unread(user_id: int) -> int:
 
 def get_notification(user_id: int, notification_id: int) -> Notification:
     """The user's own notification; 404 when it is missing or someone else's."""
-    notification = None
-    if 0 < notification_id <= MAX_ID:
-        notification = db.session.get(Notification, notification_id)
+    notification = get_by_id(Notification, notification_id)
     if notification is None or notification.user_id != user_id:
         raise NotFound("Notification not found.")
     return notification
@@ -77,7 +73,7 @@ def get_notification(user_id: int, notification_id: int) -> Notification:
 
 def _owned(user_id: int, notification_id: int) -> ColumnElement[bool]:
     """The one row a user's write may touch, so the database settles a race with a DELETE."""
-    if not 0 < notification_id <= MAX_ID:
+    if not is_id(notification_id):
         raise NotFound("Notification not found.")
     return and_(Notification.id == notification_id, Notification.user_id == user_id)
 
@@ -152,7 +148,7 @@ def send_notification(
     URL names the notifications collection, which exists; what is wrong is a field
     of the submitted body, exactly like any other invalid field.
     """
-    if not 0 < user_id <= MAX_ID or db.session.get(User, user_id) is None:
+    if get_by_id(User, user_id) is None:
         raise _unknown_recipient()
     notification = Notification(user_id=user_id, type=type, title=title, body=body)
     db.session.add(notification)

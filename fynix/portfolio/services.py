@@ -9,14 +9,13 @@ from sqlalchemy.exc import IntegrityError
 
 from fynix.caching import events
 from fynix.common.clock import utcnow
+from fynix.common.ids import get_by_id, is_id
 from fynix.common.pagination import Page, paginate
 from fynix.errors import Conflict, NotFound
 from fynix.extensions import db
 from fynix.market.prices import PriceBook, load_price_book
 from fynix.portfolio.models import Position
 from fynix.portfolio.valuation import Holding, value_portfolio
-
-MAX_ID = 2**31 - 1  # portfolio_positions.id is a 32-bit INTEGER: larger ids cannot exist
 
 
 def positions_page_stmt(user_id: int, symbol: str | None = None) -> Select:
@@ -34,7 +33,7 @@ def list_positions(user_id: int, page: int, per_page: int, symbol: str | None = 
 
 def get_position(user_id: int, position_id: int) -> Position:
     """The user's position ``position_id``; 404 when missing or someone else's."""
-    position = db.session.get(Position, position_id) if 0 < position_id <= MAX_ID else None
+    position = get_by_id(Position, position_id)
     if position is None or position.user_id != user_id:
         raise NotFound("No such position.")
     return position
@@ -42,7 +41,7 @@ def get_position(user_id: int, position_id: int) -> Position:
 
 def _owned(user_id: int, position_id: int) -> ColumnElement[bool]:
     """The one row a user's write may touch, so the database settles a race with a DELETE."""
-    if not 0 < position_id <= MAX_ID:
+    if not is_id(position_id):
         raise NotFound("No such position.")
     return and_(Position.id == position_id, Position.user_id == user_id)
 
