@@ -109,10 +109,6 @@ class SharedCopy:
         lookup.keep(self.source.encode(value), read_at, manager.ttl_for(self.source.namespace))
         self._snapshot = Snapshot(value, generation, read_at)
 
-    def load_uncached(self) -> Snapshot:
-        """A fresh value straight from the database (cache disabled or unreachable)."""
-        return Snapshot(self.source.load(), None, time.time())
-
     def _valid(self, manager: CacheManager, snapshot: Snapshot, generation: str | None) -> bool:
         distrust = manager.distrust_before()
         fresh_enough = distrust is None or snapshot.cached_at >= distrust
