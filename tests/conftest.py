@@ -125,6 +125,27 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def grant_admin(app, user_id: int) -> None:
+    """Make the user an administrator, straight in the database."""
+    from fynix.users.models import User
+
+    with app.app_context():
+        db.session.get(User, user_id).is_admin = True
+        db.session.commit()
+
+
+def wait_for(condition, seconds: float = 30.0) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass (a hang detector, not a timing)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 class AuthActions:
     """Register users and log them in through the API."""
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -144,16 +143,6 @@ def feed_row(app, name: str) -> FeedStatus | None:
             db.session.expunge(row)
         db.session.remove()
     return row
-
-
-def wait_for(condition, seconds: float = 30.0) -> bool:
-    """Poll ``condition`` until it holds or ``seconds`` pass (a hang detector, not a timing)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def walk_prices(start: dict[str, str], seed: int, steps: int) -> dict[str, Decimal]:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,6 +181,20 @@ class Gunicorn:
         """Like request(), decoding a JSON body."""
         status, response_headers, data = self.request(method, path, body, headers)
         return status, response_headers, json.loads(data) if data else {}
+
+    def register_user(
+        self, prefix: str = "u", password: str = "long-enough-1"
+    ) -> tuple[dict, dict[str, str]]:
+        """Register a new user and log in through the server: (user, auth headers)."""
+        name = f"{prefix}{uuid.uuid4().hex[:10]}"
+        body = {"email": f"{name}@example.com", "username": name, "password": password}
+        status, _, user = self.json("POST", "/api/auth/register", body)
+        assert status == 201, user
+        status, _, token = self.json(
+            "POST", "/api/auth/login", {"login": name, "password": password}
+        )
+        assert status == 200, token
+        return user, {"Authorization": f"Bearer {token['access_token']}"}
 
     def worker_pids(self) -> list[int]:
         """PIDs of the master's worker processes."""

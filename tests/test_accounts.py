@@ -150,7 +150,12 @@ def test_logout_and_password_change_reach_every_worker(
     }
     server = start_gunicorn(env, workers=2)
     try:
-        tokens = [_gunicorn_login(server, name) for name in ("ann", "ann", "bob")]
+        ann, ann_first = server.register_user("ann", PASSWORD)
+        _, _, second = server.json(
+            "POST", "/api/auth/login", {"login": ann["username"], "password": PASSWORD}
+        )
+        _, bob_token = server.register_user("bob", PASSWORD)
+        tokens = [ann_first, {"Authorization": f"Bearer {second['access_token']}"}, bob_token]
         for headers in tokens:
             for _ in range(6):  # a new connection each time: both workers cache and admit it
                 assert server.json("GET", "/api/users/me", headers=headers)[0] == 200
@@ -167,14 +172,3 @@ def test_logout_and_password_change_reach_every_worker(
             assert headers["X-Cache"] == "HIT" or not redis
     finally:
         server.stop()
-
-
-def _gunicorn_login(server, name: str) -> dict:
-    username = f"{name}{uuid.uuid5(uuid.NAMESPACE_DNS, str(server.port)).hex[:8]}"
-    server.json(
-        "POST",
-        "/api/auth/register",
-        {"email": f"{username}@example.com", "username": username, "password": PASSWORD},
-    )
-    _, _, token = server.json("POST", "/api/auth/login", {"login": username, "password": PASSWORD})
-    return {"Authorization": f"Bearer {token['access_token']}"}

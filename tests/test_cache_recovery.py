@@ -10,25 +10,13 @@ import pytest
 
 from fynix.caching.breaker import CircuitBreaker
 from fynix.caching.manager import get_manager
-from fynix.extensions import db
-from fynix.users.models import User
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, grant_admin, wait_for
 from tests.gunicorn_server import Gunicorn, start_gunicorn
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 COOLDOWN = 1.0
 WORKERS = 3
-
-
-def _wait(condition, seconds: float = 15.0) -> bool:
-    """Poll ``condition`` (no request is made by the polling itself) until true or timeout."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_probe_whose_caller_died_is_given_up_after_a_cooldown():
@@ -62,7 +50,7 @@ def test_an_idle_process_closes_its_breaker_and_replays_without_a_request(app_fa
     own_redis.resume()
 
     # No request from here on until the process has recovered on its own.
-    assert _wait(lambda: manager.breaker.state == "closed" and not manager.pending_invalidations)
+    assert wait_for(lambda: manager.breaker.state == "closed" and not manager.pending_invalidations)
     response = client.get("/api/users/me", headers=headers)
     assert response.headers["X-Cache"] == "MISS"
     assert response.get_json()["username"] == renamed
@@ -86,21 +74,10 @@ def workers(app, database_url, own_redis):
 
 
 def _register(server: Gunicorn, app, admin: bool = False) -> tuple[int, dict]:
-    name = f"w{uuid.uuid4().hex[:10]}"
-    status, _, user = server.json(
-        "POST",
-        "/api/auth/register",
-        {"email": f"{name}@example.com", "username": name, "password": "long-enough-1"},
-    )
-    assert status == 201
+    user, headers = server.register_user("w")
     if admin:
-        with app.app_context():
-            db.session.get(User, user["id"]).is_admin = True
-            db.session.commit()
-    _, _, token = server.json(
-        "POST", "/api/auth/login", {"login": name, "password": "long-enough-1"}
-    )
-    return user["id"], {"Authorization": f"Bearer {token['access_token']}"}
+        grant_admin(app, user["id"])
+    return user["id"], headers
 
 
 def _first_health_of_every_worker(server: Gunicorn, admin: dict) -> dict[int, dict]:

@@ -27,17 +27,7 @@ def server(redis_app, database_url, redis_server):
 
 def test_read_your_writes_across_two_workers(server):
     assert len(server.worker_pids()) == 2
-    name = f"rw{uuid.uuid4().hex[:8]}"
-    status, _, _ = server.json(
-        "POST",
-        "/api/auth/register",
-        {"email": f"{name}@example.com", "username": name, "password": "long-enough-1"},
-    )
-    assert status == 201
-    _, _, token = server.json(
-        "POST", "/api/auth/login", {"login": name, "password": "long-enough-1"}
-    )
-    auth = {"Authorization": f"Bearer {token['access_token']}"}
+    _, auth = server.register_user("rw")
     status, _, position = server.json(
         "POST",
         "/api/portfolio/positions",

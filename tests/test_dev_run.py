@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.feed_helpers import OVERVIEW, wait_for
+from tests.conftest import wait_for
+from tests.feed_helpers import OVERVIEW
 from tests.processes import ROOT, free_port, spawn
 
 pytestmark = pytest.mark.slow

@@ -21,6 +21,7 @@ from fynix.extensions import db
 from fynix.market.feed.runner import FeedRunner
 from fynix.market.feed.simulated import SimulatedProvider, start_quotes
 from fynix.services.database_migration import DatabaseMigrationService
+from tests.conftest import wait_for
 from tests.feed_helpers import (
     OVERVIEW,
     assert_readers_see,
@@ -29,7 +30,6 @@ from tests.feed_helpers import (
     feed_row,
     seed_quotes,
     stored_quotes,
-    wait_for,
     walk_prices,
 )
 from tests.gunicorn_server import TEST_ENV

@@ -30,23 +30,9 @@ def server(shared):
     instance.stop()
 
 
-def _user(server) -> dict:
-    name = f"l{uuid.uuid4().hex[:10]}"
-    status, _, _ = server.json(
-        "POST",
-        "/api/auth/register",
-        {"email": f"{name}@example.com", "username": name, "password": "long-enough-1"},
-    )
-    assert status == 201
-    _, _, token = server.json(
-        "POST", "/api/auth/login", {"login": name, "password": "long-enough-1"}
-    )
-    return {"Authorization": f"Bearer {token['access_token']}"}
-
-
 def test_two_workers_without_redis_never_serve_a_stale_read(server):
     assert len(server.worker_pids()) == 2
-    headers = _user(server)
+    _, headers = server.register_user("l")
     status, _, position = server.json(
         "POST",
         "/api/portfolio/positions",
@@ -72,7 +58,7 @@ def test_two_workers_without_redis_never_serve_a_stale_read(server):
 def test_a_cli_write_reaches_the_running_server_without_redis(
     server, shared, app_factory, tmp_path
 ):
-    headers = _user(server)
+    _, headers = server.register_user("l")
     assert (
         server.json(
             "POST",

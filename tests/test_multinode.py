@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from fynix.extensions import db
+from tests.conftest import grant_admin
 from tests.gunicorn_server import start_gunicorn
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -45,21 +45,10 @@ def shared(nodes, redis_app):
 
 def _user(node, app=None, admin=False) -> dict:
     """Register through ``node``, optionally grant admin in the database, log in."""
-    name = f"mn{uuid.uuid4().hex[:10]}"
-    status, _, user = node.json(
-        "POST",
-        "/api/auth/register",
-        {"email": f"{name}@example.com", "username": name, "password": "long-enough-1"},
-    )
-    assert status == 201
+    user, headers = node.register_user("mn")
     if admin:
-        with app.app_context():
-            from fynix.users.models import User
-
-            db.session.get(User, user["id"]).is_admin = True
-            db.session.commit()
-    _, _, token = node.json("POST", "/api/auth/login", {"login": name, "password": "long-enough-1"})
-    return {"id": user["id"], "headers": {"Authorization": f"Bearer {token['access_token']}"}}
+        grant_admin(app, user["id"])
+    return {"id": user["id"], "headers": headers}
 
 
 def _get(node, path, headers=None) -> tuple[str, dict]:

@@ -222,17 +222,7 @@ def make_users(server, count: int) -> list[User]:
     """Register ``count`` users through ``server`` (a tests.gunicorn_server.Gunicorn)."""
     users = []
     for n in range(count):
-        name = f"load{n}{uuid.uuid4().hex[:8]}"
-        status, _, _ = server.json(
-            "POST",
-            "/api/auth/register",
-            {"email": f"{name}@example.com", "username": name, "password": "long-enough-1"},
-        )
-        assert status == 201
-        _, _, token = server.json(
-            "POST", "/api/auth/login", {"login": name, "password": "long-enough-1"}
-        )
-        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        _, headers = server.register_user(f"load{n}")
         symbol = f"L{n}{uuid.uuid4().hex[:4].upper()}"
         status, _, position = server.json(
             "POST",
