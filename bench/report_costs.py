@@ -53,7 +53,7 @@ def valuation_section(report: Report) -> None:
 def _request_lines(request: dict, books: dict) -> list[str]:
     """The whole uncached request split into SQL and the app, and the book it reads."""
     before = BEFORE
-    rows = [["before (whole book, marshmallow dump)", before["request_p50_ms"], "-",
+    rows = [["before (scale 1.0, 50 holdings; recorded)", before["request_p50_ms"], "-",
              before["sql_p50_ms"], before["app_p50_ms"], "-", 3,
              fmt(before["request_instructions"])],
             ["now", request["total_p50_ms"], request["total_p99_ms"], request["sql_p50_ms"],
@@ -66,12 +66,13 @@ def _request_lines(request: dict, books: dict) -> list[str]:
         "requests; SQL = time inside cursor execute (round trip and driver), app = the rest.",
         "",
         *table(REQUEST_COLUMNS, rows),
-        "The `before` row is the same measurement on the commit before this change (recorded, "
-        "not re-run: the old code is gone). Most of the old cost was reading the whole price "
-        f"book ({books['whole']['quotes']:,} quotes) to value {books['held']['quotes']} "
-        f"holdings: here it takes {books['whole']['cpu_ms']} ms of CPU against "
-        f"{books['held']['cpu_ms']} ms for the held symbols' quotes alone "
-        f"({times(_ratio(books['whole']['cpu_ms'], books['held']['cpu_ms']))}). "
+        "The `before` row is the same measurement at scale 1.0 on the commit before this "
+        "change, which read the whole price book and dumped field by field (recorded, not "
+        "re-run: the old code is gone). Reading the whole book "
+        f"({books['whole']['quotes']:,} quotes) takes {books['whole']['cpu_ms']} ms of CPU in "
+        f"this run, the held symbols' quotes ({books['held']['quotes']}) "
+        f"{books['held']['cpu_ms']} ms: the whole book costs "
+        f"{times(_ratio(books['whole']['cpu_ms'], books['held']['cpu_ms']))} as much. "
         "A pyinstrument profile of these requests is written to `bench/results/"
         "valuation-profile.txt`.",
         "",

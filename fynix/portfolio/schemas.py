@@ -87,7 +87,7 @@ class SummarySchema(DirectDumpSchema):
     """GET /api/portfolio/summary: totals are exact sums of the rounded holdings.
 
     Dumped straight through its fields (``fynix.common.dumping``): every cache miss and
-    every uncached request renders one, and marshmallow's own path was most of the cost.
+    every uncached request renders one, and marshmallow's own path was most of a render.
     """
 
     positions_count = fields.Integer(required=True)
