@@ -50,7 +50,7 @@ from bench.workload_stats import (
 )
 
 # (warm-up, measured) wall seconds of each run
-PHASES = {False: (60.0, 180.0), True: (5.0, 10.0)}
+PHASES = {False: (60.0, 180.0), True: (4.0, 8.0)}
 APP = "bench.peer_app:build_app()"
 
 
