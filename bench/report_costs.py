@@ -6,7 +6,7 @@ Each section is a function of the Report it writes into (bench/report_document.p
 from __future__ import annotations
 
 from bench.report_document import Report
-from bench.report_text import fmt, table, times
+from bench.report_text import table, times
 
 REQUEST_COLUMNS = ["", "total p50 ms", "total p99 ms", "SQL p50 ms", "app p50 ms",
                    "app CPU p50 ms", "statements", "instructions (app process)"]  # fmt: skip
@@ -29,7 +29,7 @@ def valuation_section(report: Report) -> None:
         return
     render, request, books = result["render"], result["request"], result["books"]
     rows = [[name, render[name]["cpu_ms"], render[name]["cpu_ms_min"],
-             fmt(render[name].get("instructions")), render["bytes"]]
+             _count(render[name].get("instructions")), render["bytes"]]
             for name in ("marshmallow", "direct")]  # fmt: skip
     report.body += [
         f"Render = `value_portfolio` + `SummarySchema().dump` + the app's JSON provider, as a "
@@ -55,10 +55,10 @@ def _request_lines(request: dict, books: dict) -> list[str]:
     before = BEFORE
     rows = [["before (scale 1.0, 50 holdings; recorded)", before["request_p50_ms"], "-",
              before["sql_p50_ms"], before["app_p50_ms"], "-", 3,
-             fmt(before["request_instructions"])],
+             _count(before["request_instructions"])],
             ["now", request["total_p50_ms"], request["total_p99_ms"], request["sql_p50_ms"],
              request["app_p50_ms"], request["app_cpu_p50_ms"], request["statements"],
-             fmt(request.get("instructions"))]]  # fmt: skip
+             _count(request.get("instructions"))]]  # fmt: skip
     return [
         f"The whole uncached `GET /api/portfolio/summary` in one process (Flask test client, "
         f"`CACHE_ENABLED=false`, PostgreSQL) for user {request['user_id']} "
@@ -69,9 +69,9 @@ def _request_lines(request: dict, books: dict) -> list[str]:
         "The `before` row is the same measurement at scale 1.0 on the commit before this "
         "change, which read the whole price book and dumped field by field (recorded, not "
         "re-run: the old code is gone). Reading the whole book "
-        f"({books['whole']['quotes']:,} quotes) takes {books['whole']['cpu_ms']} ms of CPU in "
+        f"({books['whole']['quotes']:,} quotes) takes {books['whole']['cpu_ms']:.2f} ms of CPU in "
         f"this run, the held symbols' quotes ({books['held']['quotes']}) "
-        f"{books['held']['cpu_ms']} ms: the whole book costs "
+        f"{books['held']['cpu_ms']:.2f} ms: the whole book costs "
         f"{times(_ratio(books['whole']['cpu_ms'], books['held']['cpu_ms']))} as much. "
         "A pyinstrument profile of these requests is written to `bench/results/"
         "valuation-profile.txt`.",
@@ -88,7 +88,7 @@ def quotes_section(report: Report) -> None:
         return
     holders = result["holders"]
     rows = [[f"{h:,}", f["p50_ms"], f["p99_ms"], f["cpu_p50_ms"], f["sql_statements"],
-             f["redis_commands"], fmt(f.get("instructions"))]
+             f["redis_commands"], _count(f.get("instructions"))]
             for h, f in ((h, result["figures"][str(h)]) for h in holders)]  # fmt: skip
     report.body += [
         f"The feed's own ingestion (`ingest_batch`: validation, `write_quote_batch`, the "
@@ -119,6 +119,10 @@ def quotes_section(report: Report) -> None:
         "generation and stores the book once.",
         "",
     ]
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:

@@ -152,8 +152,10 @@ def _miss_cause(
     filled = [f for f in fill_times if f[1] <= read.t0]
     if not filled:
         return "in_flight"
-    fill_start, fill_end = max(filled, key=lambda f: f[1])
-    if read.t0 >= fill_end + ttls[read.kind]:
+    fill_start, _ = max(filled, key=lambda f: f[1])
+    # The entry was stored between the fill's start and its answer: from start + TTL on it
+    # may have expired (a busy box can take a while from the store to the answer).
+    if read.t0 >= fill_start + ttls[read.kind]:
         return "expired"
 
     def between(key: tuple) -> bool:  # a write that may have bumped after the fill read
