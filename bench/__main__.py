@@ -1,6 +1,7 @@
 """``python -m bench all [--quick]``: seed, run every benchmark, write docs/benchmarks.md.
 
-Steps: seed (SQLite, PostgreSQL), queries (both), http, workload, faults, report. Each
+Steps: seed (SQLite, PostgreSQL), queries (both), http, valuation, quotes, workload, faults,
+report. Each
 step's failure is recorded and the others still run; the exit status is 1 when any step
 raised, so CI can run ``--quick`` (tiny scale, short loops) without asserting timings.
 """
@@ -22,10 +23,11 @@ from bench.common import (
 )
 
 QUICK_SCALE = 0.02
+STEP_GROUPS = ["all", "seed", "queries", "http", "valuation", "quotes", "workload", "faults"]
 
 
 def _steps(args: argparse.Namespace) -> dict[str, Callable[[], dict]]:
-    from bench import faults, http, queries, seed, workload
+    from bench import faults, http, queries, quote_batches, seed, valuation, workload
 
     quick, scale = args.quick, args.scale
     lite, pg, redis_url = sqlite_url(quick), postgres_url(quick), args.redis_url
@@ -36,6 +38,8 @@ def _steps(args: argparse.Namespace) -> dict[str, Callable[[], dict]]:
         "queries-sqlite": lambda: queries.run_queries(lite, quick),
         "queries-postgresql": lambda: queries.run_queries(pg, quick),
         "http": lambda: http.run_http(pg, redis_url, quick),
+        "valuation": lambda: valuation.run_valuation(pg, quick),
+        "quotes": lambda: quote_batches.run_quote_batches(redis_url, quick),
         "workload": lambda: workload.run_workload(pg, redis_url, scale, quick),
         "faults": lambda: faults.run_faults(pg, redis_url, quick),
     }
@@ -88,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "command",
-        choices=["all", "seed", "queries", "http", "workload", "faults", "report"],
+        choices=[*STEP_GROUPS, "report"],
         help="'all' runs every step and writes the report",
     )
     parser.add_argument("--quick", action="store_true", help="tiny scale, short loops (CI)")

@@ -19,11 +19,13 @@ CHARTS_DIR = DOCS_DIR / "bench"
 PG_SERVER = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 BENCH_SECRET = "bench-secret-key-not-for-production-0123456789"
 DEFAULT_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
+# Two runs on one machine (CI and a developer) keep apart with their own BENCH_DATABASE.
+DATABASE_BASE_NAME = os.environ.get("BENCH_DATABASE", "fynix_bench")
 
 
 def database_name(quick: bool) -> str:
     """Our own database name (never one a developer or the tests use)."""
-    return "fynix_bench_quick" if quick else "fynix_bench"
+    return f"{DATABASE_BASE_NAME}_quick" if quick else DATABASE_BASE_NAME
 
 
 def sqlite_url(quick: bool) -> str:

@@ -8,7 +8,9 @@
 - ``/bench/floor/<name>``: a bare view doing one MGET and returning the bytes (e).
 
 With BENCH_COUNT_SQL=1 every SQL statement touching portfolio_positions increments a
-counter in Redis (the stampede benchmark counts computations with it).
+counter in Redis (the stampede benchmark counts computations with it). With
+BENCH_SQL_HEADER=1 every response says in ``X-Bench-SQL`` how many SQL statements its
+request sent (the workload sums them per namespace; no Redis command is added).
 Never part of the shipped application.
 """
 
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import redis
 import sqlalchemy as sa
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, g, has_request_context, request
 from flask_caching import Cache
 
 from fynix import create_app
@@ -109,6 +111,19 @@ def _count_positions_sql(client: redis.Redis) -> None:
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", before_execute)
 
 
+def _sql_header(application: Flask) -> None:
+    def before_execute(conn, cursor, statement, parameters, context, executemany) -> None:
+        if has_request_context():
+            g.bench_sql = g.get("bench_sql", 0) + 1
+
+    def add_header(response: Response) -> Response:
+        response.headers["X-Bench-SQL"] = str(g.get("bench_sql", 0))
+        return response
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", before_execute)
+    application.after_request(add_header)
+
+
 def build_app() -> Flask:
     """The Fynix app from the environment, plus the /bench/ blueprint."""
     application = create_app()
@@ -127,5 +142,7 @@ def build_app() -> Flask:
     application.extensions["bench_payloads"] = _load_payloads(os.environ.get("BENCH_PAYLOADS"))
     if os.environ.get("BENCH_COUNT_SQL") == "1":
         _count_positions_sql(client)
+    if os.environ.get("BENCH_SQL_HEADER") == "1":
+        _sql_header(application)
     application.register_blueprint(bench)
     return application

@@ -6,10 +6,18 @@ from pathlib import Path
 
 from bench.common import DOCS_DIR, RESULTS_DIR
 from bench.report_cache import faults_section, workload_section
+from bench.report_costs import quotes_section, valuation_section
 from bench.report_document import Report
 from bench.report_speed import http_section, queries_section
 
-SECTIONS = (queries_section, http_section, workload_section, faults_section)
+SECTIONS = (
+    queries_section,
+    http_section,
+    valuation_section,
+    quotes_section,
+    workload_section,
+    faults_section,
+)
 
 
 def write_report(quick: bool) -> Path:

@@ -1,131 +1,114 @@
-"""Workload benchmark: zipf users, 95% reads / 5% writes, hit ratios and stale reads.
+"""Workload benchmark: sessions of returning users while the quote feed ticks, cached and not.
 
-One fixed, seeded list of operations runs in order from several connections against the
-cached app, Redis emptied of the benchmark's keys first. The first WARMUP operations
-(same distribution, same seed stream) warm the cache and are not counted in the hit
-ratios; the next MEASURED operations are (the measured phase). Every read of both phases
-is recorded with its start, end and what it showed; every write with its start,
-acknowledgement and the truth right after it (read from the database while the writer
-still holds that user's or symbol's lock, so writes to one key never overlap). After the
-run, a read of a key is stale when it started after a write was acknowledged and shows
+The session plan (bench/workload_sessions.py) runs against one gunicorn on PostgreSQL +
+Redis while the real ``market feed`` moves the 50 most-held symbols, twice: with the cache
+and with ``CACHE_ENABLED=false``, same plan, same compressed clock. The first WARMUP seconds
+fill the cache and are not counted; figures are over the MEASURED seconds after them. Every
+request records its latency, X-Cache and the SQL statements it sent (``X-Bench-SQL``, from
+the bench app's hook). Every read records what it showed; every write the truth right after
+it (read from the database while the writer holds that key's lock, so writes to one key
+never overlap); quote batches are acknowledged as bench/workload_feed.py describes. After
+the run, a read of a key is stale when it started after a write was acknowledged and shows
 neither that write's value nor that of a write overlapping the read.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import psycopg
 
 from bench.common import libpq_url
-from bench.data import Plan
 from bench.http import clear_prefix, mint_tokens, serving
 from bench.loadgen import Connection, build_request
 from bench.servers import server_env
+from bench.workload_feed import PriceWatcher, start_feed, stop_feed
 from bench.workload_ops import (
-    READS,
+    READ_PATHS,
     WRITES,
-    Op,
     load_context,
     observe,
-    quote_symbol,
-    read_path,
+    remember_write,
     truth_after,
+    ttl_environment,
     ttl_seconds,
     write_request,
 )
-from bench.workload_stats import CacheRead, SentWrite, find_stale, hit_ratios, write_mix
+from bench.workload_sessions import COMPRESSION, FEED_INTERVAL, SLOTS, Step, plan_slots
+from bench.workload_stats import (
+    CacheRead,
+    Request,
+    SentWrite,
+    find_stale,
+    hit_ratios,
+    request_figures,
+    write_mix,
+)
 
-WRITE_SHARE = 0.05
-CONCURRENCY = 4
-# (warm-up, measured) operations; the quick run is a smoke test at a tiny scale
-PHASES = {False: (6_000, 3_000), True: (600, 600)}
+# (warm-up, measured) wall seconds of each run
+PHASES = {False: (60.0, 180.0), True: (4.0, 8.0)}
+APP = "bench.peer_app:build_app()"
 
 
 @dataclass
 class Journal:
-    """Everything the run saw, checked for staleness afterwards."""
+    """Everything one run saw, checked for staleness afterwards."""
 
-    reads: list[tuple] = field(default_factory=list)  # (key, t0, t1, value, op, x_cache)
+    reads: list[tuple] = field(default_factory=list)  # (key, t0, t1, value, kind, x_cache)
     writes: dict[tuple, list[tuple]] = field(default_factory=lambda: defaultdict(list))
     cache: list[CacheRead] = field(default_factory=list)
     sent: list[SentWrite] = field(default_factory=list)
-    statuses: Counter = field(default_factory=Counter)
+    requests: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def plan_ops(scale: float, count: int, user_ids: set[int]) -> list[Op]:
-    """The seeded operation list: users drawn with the data's zipf activity."""
-    plan = Plan.build(scale)
-    rng = random.Random(7)
-    users = [u for u in plan.draw_users(rng, count) if u in user_ids] or sorted(user_ids)[:1]
-    read_kinds, read_weights = zip(*READS.items(), strict=True)
-    write_kinds, write_weights = zip(*WRITES.items(), strict=True)
-    ops = []
-    for seq in range(count):
-        user = users[seq % len(users)]
-        if rng.random() < WRITE_SHARE:
-            kind = rng.choices(write_kinds, weights=write_weights)[0]
-        else:
-            kind = rng.choices(read_kinds, weights=read_weights)[0]
-        ops.append(Op(seq, kind, user, rng.random()))
-    return ops
-
-
 class Runner:
-    """Runs the ops from CONCURRENCY threads against one server."""
+    """Runs every slot's steps on its own thread and connection, each at its time."""
 
-    def __init__(self, server, pg_url: str, ops: list[Op], tokens: dict, context: dict) -> None:
-        self.server, self.pg_url, self.ops = server, pg_url, ops
+    def __init__(self, server, pg_url: str, slots: list[list[Step]], tokens: dict, context: dict):
+        self.server, self.pg_url, self.slots = server, pg_url, slots
         self.tokens, self.context = tokens, context
-        self.hot = set(context["hot"])
         self.journal = Journal()
-        self.next_index = 0
-        self.index_lock = threading.Lock()
-        self.handed_out: dict[int, float] = {}  # seq -> when a worker took it
         self.errors: list[str] = []
+        self.stop = threading.Event()
         self.key_locks: dict[tuple, threading.Lock] = defaultdict(threading.Lock)
-        self.seen: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        self.seen: dict[int, dict] = defaultdict(dict)
+        self.seq = 0
+        self.started = 0.0
 
-    def _next(self) -> Op | None:
-        with self.index_lock:
-            if self.next_index >= len(self.ops):
-                return None
-            op = self.ops[self.next_index]
-            self.next_index += 1
-            self.handed_out[op.seq] = time.perf_counter()
-            return op
-
-    def run(self) -> tuple[float, float]:
-        """Run every op; returns (when it started, when the last op finished)."""
-        started = time.perf_counter()
-        threads = [threading.Thread(target=self._worker, daemon=True) for _ in range(CONCURRENCY)]
+    def run(self, seconds: float) -> float:
+        """Run until every slot is done; returns when the run started (perf_counter)."""
+        self.started = time.perf_counter()
+        threads = [threading.Thread(target=self._slot, args=(steps,), daemon=True)
+                   for steps in self.slots]  # fmt: skip
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=900)
+            thread.join(timeout=seconds + 120)
         if self.errors or any(t.is_alive() for t in threads):
-            raise RuntimeError(f"workload stopped after {self.next_index} ops: {self.errors[:3]}")
-        return started, time.perf_counter()
+            self.stop.set()
+            raise RuntimeError(f"workload stopped: {self.errors[:3]}")
+        return self.started
 
-    def _worker(self) -> None:
+    def _slot(self, steps: list[Step]) -> None:
         conn = Connection(*self.server.base)
         try:
             with psycopg.connect(libpq_url(self.pg_url), autocommit=True) as db:
-                while (op := self._next()) is not None:
-                    if op.kind in WRITES:
-                        self._write(conn, db, op)
+                for step in steps:
+                    delay = self.started + step.at - time.perf_counter()
+                    if self.stop.wait(max(0.0, delay)):
+                        return
+                    if step.kind in WRITES:
+                        self._write(conn, db, step)
                     else:
-                        self._read(conn, op)
-        except Exception as exc:  # stop every worker: a run with a lost op counts nothing
-            with self.index_lock:
-                self.errors.append(f"{type(exc).__name__}: {exc}"[:300])
-                self.next_index = len(self.ops)
+                        self._read(conn, step)
+        except Exception as exc:  # stop every slot: a run with a lost request counts nothing
+            self.errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            self.stop.set()
         finally:
             conn.close()
 
@@ -135,105 +118,124 @@ class Runner:
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body).encode()
-        response = conn.request(build_request(method, path, headers, data))
-        with self.journal.lock:
-            self.journal.statuses[response.status] += 1
-        return response
-
-    def _read(self, conn: Connection, op: Op) -> None:
-        method, path, namespace = read_path(op, self.context)
         t0 = time.perf_counter()
-        response = self._send(conn, method, path, op.user)
-        t1 = time.perf_counter()
-        if response.status != 200:
-            raise RuntimeError(f"{op.kind} answered {response.status}: {response.body[:200]!r}")
-        payload = json.loads(response.body)
-        x_cache = response.headers.get("x-cache", "-")
-        observed = [
-            (key, value)
-            for key, value in observe(op, payload, self.seen[op.user])
-            if key[0] != "price" or key[1] in self.hot
-        ]
-        with self.journal.lock:
-            owner = None if namespace in {"public", "market"} else op.user
-            entry = (path, owner)
-            self.journal.cache.append(CacheRead(op.seq, namespace, x_cache, entry, op.kind, t0, t1))
-            for key, value in observed:
-                self.journal.reads.append((key, t0, t1, value, op.kind, x_cache))
+        response = conn.request(build_request(method, path, headers, data))
+        return t0, time.perf_counter(), response
 
-    def _write(self, conn: Connection, db: psycopg.Connection, op: Op) -> None:
-        method, path, body, keys, as_user = write_request(op, self.context, self.seen[op.user])
+    def _record(self, namespace: str, t0: float, t1: float, response) -> tuple[int, str]:
+        x_cache = response.headers.get("x-cache", "-")
+        sql = response.headers.get("x-bench-sql")
+        with self.journal.lock:
+            self.seq += 1
+            self.journal.requests.append(
+                Request(namespace, t0, t1, x_cache, int(sql) if sql else None)
+            )
+            return self.seq, x_cache
+
+    def _read(self, conn: Connection, step: Step) -> None:
+        path, namespace = READ_PATHS[step.kind]
+        t0, t1, response = self._send(conn, "GET", path, step.user)
+        if response.status != 200:
+            raise RuntimeError(f"{step.kind} answered {response.status}: {response.body[:200]!r}")
+        seq, x_cache = self._record(namespace, t0, t1, response)
+        observed = observe(step.kind, step.user, json.loads(response.body))
+        owner = None if namespace == "public" else step.user
+        with self.journal.lock:
+            read = CacheRead(seq, namespace, x_cache, (path, owner), step.kind, t0, t1)
+            self.journal.cache.append(read)
+            for key, value in observed:
+                self.journal.reads.append((key, t0, t1, value, step.kind, x_cache))
+
+    def _write(self, conn: Connection, db: psycopg.Connection, step: Step) -> None:
+        seen = self.seen[step.user]
+        method, path, body, keys = write_request(step.kind, step.user, step.roll, self.context,
+                                                 seen)  # fmt: skip
         locks = [self.key_locks[key] for key in sorted(keys, key=str)]
         for lock in locks:
             lock.acquire()
         try:
-            t0 = time.perf_counter()
-            response = self._send(conn, method, path, as_user, body)
-            ack = time.perf_counter()
+            t0, ack, response = self._send(conn, method, path, step.user, body)
             if response.status >= 500:
-                raise RuntimeError(f"{op.kind} answered {response.status}")
-            symbol = quote_symbol(op, self.context) if op.kind == "put_quote" else None
-            sent = SentWrite(op.seq, op.kind, op.user, response.status, t0, ack, symbol)
+                raise RuntimeError(f"{step.kind} answered {response.status}")
+            seq, _ = self._record("write", t0, ack, response)
+            payload = json.loads(response.body) if response.body else None
+            remember_write(step.kind, response.status, payload, seen)
+            values = [(key, truth_after(db, key)) for key in keys]
             with self.journal.lock:
-                self.journal.sent.append(sent)
-            for key in keys:
-                value = truth_after(db, key, body)
-                with self.journal.lock:
+                self.journal.sent.append(
+                    SentWrite(seq, step.kind, step.user, response.status, t0, ack, None)
+                )
+                for key, value in values:
                     self.journal.writes[key].append((t0, ack, value))
         finally:
             for lock in reversed(locks):
                 lock.release()
 
 
-def run_workload(pg_url: str, redis_url: str, scale: float, quick: bool = False) -> dict:
-    """Warm the cache, then measure: ratios per phase, stale reads over both, the write mix."""
-    context = load_context(pg_url)
+def run_once(pg_url: str, redis_url: str, cached: bool, slots, tokens, context, quick) -> dict:
+    """One run of the plan with the feed beside it; the figures of its measured phase."""
+    from fynix.caching import keys
+
     warmup, measured = PHASES[quick]
-    ops = plan_ops(scale, warmup + measured, context["user_ids"])
-    tokens = mint_tokens(pg_url, sorted({op.user for op in ops} | {context["admin_id"]}))
     clear_prefix(redis_url)
-    with serving("wsgi:app", server_env(pg_url, redis_url, cache_enabled=True), "workload") as s:
-        runner = Runner(s, pg_url, ops, tokens, context)
-        started, finished = runner.run()
+    env = server_env(pg_url, redis_url, cache_enabled=cached, BENCH_SQL_HEADER="1",
+                     **ttl_environment(COMPRESSION))  # fmt: skip
+    gen_key = keys.gen_key("fynixbench", "market", keys.scope_of(None))
+    with serving(APP, env, "workload-cached" if cached else "workload-uncached") as server:
+        watcher = PriceWatcher(redis_url, gen_key, pg_url, context["fed"])
+        watcher.start()
+        feed = start_feed(env, FEED_INTERVAL / COMPRESSION, len(context["fed"]))
+        try:
+            runner = Runner(server, pg_url, slots, tokens, context)
+            started = runner.run(warmup + measured)
+        finally:
+            stop_feed(feed)
+            watcher.stopped.set()
+            watcher.join(timeout=10)
     clear_prefix(redis_url)
-    journal, ttls, total = runner.journal, ttl_seconds(), warmup + measured
-    checked, stale, examples = find_stale(journal.reads, journal.writes)
-    boundary = runner.handed_out[warmup] if measured else finished
+    journal = runner.journal
+    for key, writes in watcher.journal_writes().items():
+        journal.writes[key].extend(writes)
+    journal.sent.extend(watcher.batches)
+    window = (started + warmup, started + warmup + measured)
+    checked, stale, examples, unknown = find_stale(journal.reads, journal.writes)
+    ttls = ttl_seconds(COMPRESSION)
     return {
-        **_shape(ops, warmup, context),
-        "write_mix_warmup": write_mix(journal.sent, context["holders"], 0, warmup),
-        "write_mix_measured": write_mix(journal.sent, context["holders"], warmup, total),
-        "ttls": ttls,
-        "seconds": round(finished - started, 1),
-        "warmup_seconds": round(boundary - started, 1),
-        "measured_seconds": round(finished - boundary, 1),
-        "rps": round(total / (finished - started), 1),
-        "measured_rps": round(measured / max(finished - boundary, 1e-9), 1),
-        "statuses": {str(k): v for k, v in sorted(journal.statuses.items())},
-        "hit_ratio_warmup": hit_ratios(journal.cache, journal.sent, ttls, (0, warmup)),
-        "hit_ratio_measured": hit_ratios(journal.cache, journal.sent, ttls, (warmup, total)),
+        "cache_enabled": cached,
+        "requests": request_figures(journal.requests, *window),
+        "warmup_requests": request_figures(journal.requests, started, window[0])["all"],
+        "hit_ratio": hit_ratios(journal.cache, journal.sent, ttls, window),
+        "write_mix": write_mix(journal.sent, *window),
+        "feed_batches": len(watcher.batches),
+        "watcher_error": watcher.error,
         "checked_reads": checked,
         "stale_reads": stale,
         "stale_examples": examples,
+        "unchecked_reads": unknown,
     }
 
 
-def _shape(ops: list[Op], warmup: int, context: dict) -> dict:
-    """The run's shape: phase lengths, users per phase, writes, the hot symbols' holders."""
-    warm_users = {op.user for op in ops[:warmup]}
-    measured_users = {op.user for op in ops[warmup:]}
+def run_workload(pg_url: str, redis_url: str, scale: float, quick: bool = False) -> dict:
+    """The session plan with the cache, then without it; hit ratios, SQL, latency, stale."""
+    context = load_context(pg_url)
+    warmup, measured = PHASES[quick]
+    slots = plan_slots(scale, quick, warmup + measured, context["user_ids"])
+    users = sorted({step.user for steps in slots for step in steps})
+    tokens = mint_tokens(pg_url, users)
+    runs = {
+        name: run_once(pg_url, redis_url, cached, slots, tokens, context, quick)
+        for name, cached in (("cached", True), ("uncached", False))
+    }
     return {
-        "requests": len(ops),
-        "warmup_requests": warmup,
-        "measured_requests": len(ops) - warmup,
-        "concurrency": CONCURRENCY,
-        "write_share": WRITE_SHARE,
+        "compression": COMPRESSION,
+        "slots": SLOTS[quick],
+        "warmup_seconds": warmup,
+        "measured_seconds": measured,
+        "feed_interval": FEED_INTERVAL / COMPRESSION,
+        "feed_symbols": len(context["fed"]),
         "seeded_users": len(context["user_ids"]),
-        "distinct_users": len(warm_users | measured_users),
-        "warmup_users": len(warm_users),
-        "measured_users": len(measured_users),
-        "measured_new_users": len(measured_users - warm_users),
-        "writes": sum(1 for op in ops if op.kind in WRITES),
-        "hot_symbols": len(context["hot"]),
-        "hot_holders": sorted(context["holders"].values()),
+        "session_users": len(users),
+        "sessions": sum(step.kind == "me" for steps in slots for step in steps),  # opens only
+        "ttls": ttl_seconds(COMPRESSION),
+        "runs": runs,
     }

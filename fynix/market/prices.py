@@ -9,6 +9,7 @@ overview and each user's summary are derived from it at read time.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -46,17 +47,18 @@ class PriceBook:
         return [self.quotes[symbol] for symbol in sorted(self.quotes)]
 
 
-def price_book_stmt() -> Select:
-    """The one query the book is read with."""
-    return select(Quote.symbol, Quote.price, Quote.currency, Quote.updated_at).order_by(
-        Quote.symbol
-    )
+def price_book_stmt(symbols: Collection[str] | None = None) -> Select:
+    """The one query the book is read with: every quote, or only those of ``symbols``."""
+    statement = select(Quote.symbol, Quote.price, Quote.currency, Quote.updated_at)
+    if symbols is not None:
+        statement = statement.where(Quote.symbol.in_(symbols))
+    return statement.order_by(Quote.symbol)
 
 
-def load_price_book() -> PriceBook:
-    """Read every quote now (one query)."""
+def load_price_book(symbols: Collection[str] | None = None) -> PriceBook:
+    """Read every quote now, or only those of ``symbols`` (one query)."""
     as_of = utcnow()
-    rows = db.session.execute(price_book_stmt()).all()
+    rows = db.session.execute(price_book_stmt(symbols)).all()
     quotes = {
         row.symbol: QuotePrice(row.symbol, row.price, row.currency, as_utc(row.updated_at))
         for row in rows

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from fynix.common.dumping import DirectDumpSchema
 from fynix.common.fields import ExactDecimal, Symbol, UTCDateTimeField, money_field, quantity_field
 from fynix.common.pagination import PaginationArgsSchema
 
@@ -82,8 +83,12 @@ class HoldingSchema(Schema):
     )
 
 
-class SummarySchema(Schema):
-    """GET /api/portfolio/summary: totals are exact sums of the rounded holdings."""
+class SummarySchema(DirectDumpSchema):
+    """GET /api/portfolio/summary: totals are exact sums of the rounded holdings.
+
+    Dumped straight through its fields (``fynix.common.dumping``): every cache miss and
+    every uncached request renders one, and marshmallow's own path was most of a render.
+    """
 
     positions_count = fields.Integer(required=True)
     total_cost = _amount(required=True)

@@ -117,8 +117,14 @@ def load_holdings(user_id: int) -> list[Holding]:
 
 
 def get_summary(user_id: int) -> dict:
-    """The user's holdings valued at the last quotes, both read now (two queries)."""
-    return value_portfolio(load_holdings(user_id), load_price_book(), utcnow())
+    """The user's holdings valued at their last quotes, both read now (two queries).
+
+    Uncached, only the held symbols' quotes are read: the whole book (thousands of rows)
+    is worth reading once for every reader, which is what the cache does with it.
+    """
+    holdings = load_holdings(user_id)
+    book = load_price_book([holding.symbol for holding in holdings])
+    return value_portfolio(holdings, book, utcnow())
 
 
 def render_summary(holdings: list[Holding], book: PriceBook, holdings_read_at: datetime) -> dict:
