@@ -23,6 +23,9 @@ def init_cache(app: Flask, hooks: CacheHooks) -> None:
     """Bind the backend chosen by the configuration; in testing, check every write."""
     manager = CacheManager(app.config, build_store(app))
     manager.hooks = hooks
+    namespaces = [source.namespace for source in hooks.shared]
+    if len(set(namespaces)) != len(namespaces):  # each is published with its own generation
+        raise ValueError("one shared source per namespace")
     manager.shared = {source.name: SharedCopy(source) for source in hooks.shared}
     app.extensions["fynix_cache"] = manager
     if app.testing:

@@ -1,9 +1,10 @@
 """What changed, said by services after a commit; what that makes stale is decided here, once.
 
     positions of U changed      -> portfolio(U)
-    quotes of S changed         -> market (the price book: every quote endpoint, the public
-                                   overview and every summary are derived from it), then the
-                                   book is rebuilt once; nothing per user, no query of holders
+    quotes of S changed         -> market: the price book (every quote endpoint, the public
+                                   overview and every summary are derived from it) is loaded
+                                   and published with its new generation in one step; nothing
+                                   per user, no query of holders
     notifications of U changed  -> notifications(U)
     AI interactions of U        -> ai(U)
     profile of U changed        -> user(U)
@@ -28,7 +29,7 @@ from fynix.caching import keys
 from fynix.caching.hooks import Identity
 from fynix.caching.manager import get_manager
 from fynix.caching.namespaces import NAMESPACES
-from fynix.caching.shared import refresh_after_bump
+from fynix.caching.shared import publish_after_write
 from fynix.caching.tokens import admit_new_token, token_generation_key
 
 PER_USER = tuple(name for name, ns in NAMESPACES.items() if ns.per_user)
@@ -52,14 +53,15 @@ def positions_changed(user_id: int) -> None:
 def quotes_changed(symbols: Iterable[str]) -> None:
     """Quotes of ``symbols`` changed: one new generation of the price book, whatever the
     number of symbols or of their holders, and the book is stored again at once."""
+    invalidate("quotes", [])
     if not set(symbols):
-        invalidate("quotes", [])
         return
-    token = invalidate("quotes", [("market", None)])
     manager = get_manager()
-    for copy in manager.shared.values():
-        if token is not None and copy.source.namespace == "market":
-            refresh_after_bump(manager, copy, token)
+    books = [copy for copy in manager.shared.values() if copy.source.namespace == "market"]
+    for copy in books:
+        publish_after_write(manager, copy)
+    if not books:
+        invalidate("quotes", [("market", None)])
 
 
 def notifications_changed(user_id: int) -> None:

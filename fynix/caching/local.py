@@ -90,6 +90,16 @@ class LocalStore:
         """Compare-and-set a host-wide key."""
         return self.generations.compare_and_set(key, expected, value)
 
+    def publish(
+        self, gen_key: str, expected: bytes | None, token: bytes, entry_key: str,
+        entry: bytes, entry_ttl: int, gen_ttl: int,
+    ) -> bool:  # fmt: skip
+        """Set a new host-wide generation, if still ``expected``, then this process's entry."""
+        if not self.generations.compare_and_set(gen_key, expected, token):
+            return False
+        self.set(entry_key, entry, entry_ttl)
+        return True
+
     def hincrby_many(self, key: str, counts: dict[str, int], ttl: int) -> None:
         """Add to this process's counters."""
         with self._lock:

@@ -28,6 +28,11 @@ MAX_PENDING = 10_000
 CLEAR_ALL = "*"
 
 
+def new_token() -> str:
+    """A new generation token: 16 random hex digits."""
+    return uuid.uuid4().hex[:16]
+
+
 class Bypass(Exception):
     """The cache cannot be used for this request (disabled, breaker open, or failing)."""
 
@@ -113,7 +118,7 @@ class CacheManager:
         """
         if not gen_keys or not self.enabled:
             return None
-        token = uuid.uuid4().hex[:16]
+        token = new_token()
         try:
             self.call("set_many", dict.fromkeys(gen_keys, token.encode()), self.gen_ttl)
         except Bypass:
@@ -142,7 +147,7 @@ class CacheManager:
             if CLEAR_ALL in pending:
                 self._delete_all_entries()
             else:
-                token = uuid.uuid4().hex[:16].encode()
+                token = new_token().encode()
                 self.store.set_many(dict.fromkeys(pending, token), self.gen_ttl)
         except BaseException:
             with self._pending_lock:

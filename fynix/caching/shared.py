@@ -18,9 +18,9 @@ from typing import Any
 
 from fynix.caching import keys
 from fynix.caching.decorator import Lookup
-from fynix.caching.entries import Entry
+from fynix.caching.entries import Entry, make_etag
 from fynix.caching.hooks import SharedSource
-from fynix.caching.manager import Bypass, CacheManager
+from fynix.caching.manager import Bypass, CacheManager, new_token
 
 SHARED_ENDPOINT = "shared"
 
@@ -99,15 +99,25 @@ class SharedCopy:
         self._snapshot = snapshot
         return snapshot
 
-    def store(self, manager: CacheManager, generation: str) -> None:
-        """Load now and store stamped with ``generation``, a token the caller has just set
-        after its write committed (so the load cannot predate the write)."""
-        lookup = Lookup(manager, self.gen_key(manager), self.entry_key(manager), None)
-        lookup.generation = generation
-        read_at = time.time()
-        value = self.source.load()
-        lookup.keep(self.source.encode(value), read_at, manager.ttl_for(self.source.namespace))
-        self._snapshot = Snapshot(value, generation, read_at)
+    def publish(self, manager: CacheManager) -> bool:
+        """After a write committed: load the source and set a new generation together with
+        it (one script), so no reader ever finds a generation without its snapshot. Only if
+        the generation is still the one read before loading (else another writer published
+        meanwhile, and False: the caller starts a plain new generation instead)."""
+        gen_key, entry_key = self.gen_key(manager), self.entry_key(manager)
+        with self._lock:  # this process's readers wait for the new copy instead of loading
+            (expected,) = manager.call("mget", [gen_key])
+            read_at, value = time.time(), self.source.load()
+            body, token = self.source.encode(value), new_token()
+            ttl = manager.ttl_for(self.source.namespace)
+            entry = Entry(token, None, read_at, ttl, make_etag(body), "", body)
+            published = manager.call(
+                "publish", gen_key, expected, token.encode(), entry_key, entry.encode(),
+                ttl, manager.gen_ttl,
+            )  # fmt: skip
+            if published:
+                self._snapshot = Snapshot(value, token, read_at)
+            return published
 
     def _valid(self, manager: CacheManager, snapshot: Snapshot, generation: str | None) -> bool:
         distrust = manager.distrust_before()
@@ -115,8 +125,11 @@ class SharedCopy:
         return snapshot.generation == generation and fresh_enough
 
 
-def refresh_after_bump(manager: CacheManager, copy: SharedCopy, token: str) -> None:
-    """After a write bumped the source's generation to ``token``, store it at once so that
-    readers find it instead of loading it from the database."""
+def publish_after_write(manager: CacheManager, copy: SharedCopy) -> None:
+    """A write changed the source: publish it with a new generation, or, when another writer
+    published meanwhile or Redis fails, start a plain new generation (replayed by the
+    manager if Redis cannot be told): readers then load it themselves."""
     with suppress(Bypass):
-        copy.store(manager, token)
+        if copy.publish(manager):
+            return
+    manager.bump([copy.gen_key(manager)])

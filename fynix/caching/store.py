@@ -33,6 +33,20 @@ return 0
 """
 
 
+# Publish: set a new generation and its entry together, only if the generation still holds
+# ARGV[1] ("" meaning: absent). KEYS: generation, entry. ARGV: expected, token, entry,
+# entry TTL, generation TTL.
+PUBLISH = """
+local current = redis.call('get', KEYS[1])
+if (current == false and ARGV[1] == '') or current == ARGV[1] then
+  redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[5])
+  redis.call('set', KEYS[2], ARGV[3], 'EX', ARGV[4])
+  return 1
+end
+return 0
+"""
+
+
 class StoreError(Exception):
     """The cache backend failed or timed out."""
 
@@ -46,6 +60,7 @@ class RedisStore:
         self.cluster = isinstance(client, redis.RedisCluster)
         self._release = client.register_script(RELEASE_LOCK)
         self._compare_and_set = client.register_script(COMPARE_AND_SET)
+        self._publish = client.register_script(PUBLISH)
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
@@ -102,6 +117,15 @@ class RedisStore:
         """Set ``value`` only if ``key`` still holds ``expected`` (None: absent)."""
         args = [expected or b"", value, max(1, int(ttl))]
         return bool(self._call(self._compare_and_set, keys=[key], args=args))
+
+    def publish(
+        self, gen_key: str, expected: bytes | None, token: bytes, entry_key: str,
+        entry: bytes, entry_ttl: int, gen_ttl: int,
+    ) -> bool:  # fmt: skip
+        """Set a new generation and its entry at once, if the generation is still
+        ``expected`` (both keys share a slot)."""
+        args = [expected or b"", token, entry, max(1, int(entry_ttl)), max(1, int(gen_ttl))]
+        return bool(self._call(self._publish, keys=[gen_key, entry_key], args=args))
 
     def hincrby_many(self, key: str, counts: dict[str, int], ttl: int) -> None:
         """Add ``counts`` to hash fields and refresh the hash's expiry."""
