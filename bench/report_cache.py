@@ -69,9 +69,8 @@ def _requests(report: Report, result: dict) -> None:
         "the box is; latencies do (see Machine), and the two runs follow each other, not "
         "interleaved. With the cache, each quote batch (one every "
         f"{result['feed_interval']:g} s of wall time here) also makes every worker decode "
-        "the whole price book once and the feed reload and store it, and a read in the "
-        "reload window loads it again or waits on its lock (the `quote batch` misses above); "
-        "without the cache the feed only writes its rows.",
+        "the whole price book once and the feed load it and publish it with its new "
+        "generation; without the cache the feed only writes its rows.",
         "",
     ]
     less = _reduction(cached["all"]["sql_per_request"], uncached["all"]["sql_per_request"])

@@ -106,11 +106,11 @@ def workload_note(row: dict, namespace: str, result: dict) -> str:
     if row["quote_update"]:
         without = (row["hits"] + row["quote_update"]) / looked_up
         parts.append(
-            f"{row['quote_update']} misses followed a quote batch: the read came between the "
-            "feed's new price-book generation and its stored book, found no current book and "
-            "loaded the whole book from the database itself (a defect of fynix/caching: "
-            "quotes_changed bumps before it stores; tests/test_cache_concurrency.py::"
-            "test_a_summary_read_during_a_quote_write_is_served_without_sql, strict xfail); "
+            f"{row['quote_update']} misses followed a quote batch: the read found a price-book "
+            "generation without its stored book and loaded the book from the database itself "
+            "(a write publishes the book with its generation in one script; only a publish "
+            "that lost a race with another writer, or failed on Redis, leaves a bare "
+            "generation); "
             f"without them the ratio would be {without:.3f}."
         )
     if row["other"] or row["in_flight"]:
