@@ -8,7 +8,6 @@ is the configured Flask-Caching backend on the very client Fynix's byte-level st
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import redis
@@ -83,12 +82,12 @@ def build_store(app: Flask) -> RedisStore | LocalStore | None:
     if built is None:
         cache.init_app(app, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 100_000})
         directory = config.get("CACHE_LOCAL_DIR") or app.instance_path
-        path = generations_path(
-            directory, config["CACHE_KEY_PREFIX"], config["SQLALCHEMY_DATABASE_URI"]
-        )
-        return LocalStore(
-            backend_of(app), HostGenerations(Path(path)), epoch_key(config["CACHE_KEY_PREFIX"])
-        )
+        uri = config["SQLALCHEMY_DATABASE_URI"]
+        tables = [
+            HostGenerations(generations_path(directory, config["CACHE_KEY_PREFIX"], uri, kind))
+            for kind in ("generations", "markers")
+        ]
+        return LocalStore(backend_of(app), *tables, epoch_key(config["CACHE_KEY_PREFIX"]))
     client, label = built
     cache.init_app(app, config={"CACHE_TYPE": "RedisCache", "CACHE_REDIS_HOST": client})
     return RedisStore(client, label)

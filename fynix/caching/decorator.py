@@ -17,7 +17,7 @@ from fynix.caching import keys
 from fynix.caching.entries import Entry, decode, make_etag
 from fynix.caching.hitrequest import HitRequest, query_args
 from fynix.caching.hooks import Identity
-from fynix.caching.manager import Bypass, CacheManager, get_manager
+from fynix.caching.manager import Bypass, CacheManager, get_manager, new_token
 from fynix.caching.namespaces import NAMESPACES
 from fynix.caching.tokens import TokenGate
 
@@ -217,6 +217,8 @@ class Lookup:
             entry = self.fetch()
             if entry is not None:
                 self.release()
+            elif self.generation is None:
+                self.establish()
             return entry
         deadline = time.monotonic() + self.manager.lock_wait
         while time.monotonic() < deadline:
@@ -229,6 +231,14 @@ class Lookup:
                 return entry
         return None
 
+    def establish(self) -> None:
+        """Give a scope without a generation (new, or Redis restarted empty) one before
+        computing, so that no entry is ever stamped "no generation": such an entry, or a
+        process's copy of one, would look current again whenever the generation is lost."""
+        token = new_token().encode()
+        established = self.manager.call("establish", self.gen_key, token, self.manager.gen_ttl)
+        self.generation = established.decode("utf-8", "replace")
+
     def store(self, response: Response, ttl: int, headers: dict[str, str]) -> Response:
         """Keep a 200 JSON response, stamped with the generation read before computing."""
         if response.status_code != 200 or response.direct_passthrough:
@@ -238,10 +248,12 @@ class Lookup:
         return respond(entry.body, entry.etag, "MISS", headers, response.mimetype, None)
 
     def keep(self, body: bytes, read_at: float, ttl: int, mimetype: str = "") -> Entry:
-        """Store ``body`` stamped with the generation read before computing it."""
+        """Store ``body`` stamped with the generation read before computing it (not stored
+        without one: see ``establish``)."""
         entry = Entry(self.generation, self.owner, read_at, ttl, make_etag(body), mimetype, body)
-        with suppress(Bypass):  # still served; the next request tries to store again
-            self.manager.call("set", self.entry_key, entry.encode(), ttl)
+        if self.generation is not None:
+            with suppress(Bypass):  # still served; the next request tries to store again
+                self.manager.call("set", self.entry_key, entry.encode(), ttl)
         return entry
 
     def release(self) -> None:

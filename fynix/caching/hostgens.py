@@ -5,8 +5,9 @@ host (another gunicorn worker, ``flask market load``, the quote feed) must still
 stale everywhere. Generation keys are therefore not kept in process memory but in a table
 of 8-byte slots in one file that every process maps: a read is a memory load, a bump is
 one 8-byte store of a random token. Keys hash to slots; two keys sharing a slot only cost
-extra misses, never a stale read. Slots are written whole, never read-modify-written, so
-concurrent bumps cannot lose one another.
+extra misses, never a stale read, because a generation slot is only ever written with a new
+random token (token markers, whose values repeat, live in a table of their own). Slots are
+written whole, never read-modify-written, so concurrent bumps cannot lose one another.
 """
 
 from __future__ import annotations
@@ -78,7 +79,10 @@ class HostGenerations:
         os.close(self._fd)
 
 
-def generations_path(directory: str | os.PathLike, prefix: str, database_uri: str) -> Path:
-    """The table shared by processes using the same key prefix and database."""
+def generations_path(
+    directory: str | os.PathLike, prefix: str, database_uri: str, kind: str = "generations"
+) -> Path:
+    """The table (``generations`` or ``markers``) shared by processes using the same key
+    prefix and database."""
     name = hashlib.sha256(f"{prefix}\0{database_uri}".encode()).hexdigest()[:16]
-    return Path(directory) / f"cache-generations-{name}.bin"
+    return Path(directory) / f"cache-{kind}-{name}.bin"

@@ -40,9 +40,14 @@ def token_key(prefix: str, scope: str, token_id: str) -> str:
     return f"{prefix}:auth:{{{scope}}}:t:{token_id}"
 
 
-def is_host_key(key: str) -> bool:
-    """Keys the in-process store keeps host-wide: generations and token markers."""
-    return key.endswith(":gen") or ":auth:" in key
+def is_generation_key(key: str) -> bool:
+    """Generation keys (a scope's, a user's token generation, the local store's epoch)."""
+    return key.endswith((":gen", ":epoch"))
+
+
+def is_marker_key(key: str) -> bool:
+    """Token markers (``token_key``)."""
+    return ":auth:" in key and ":t:" in key
 
 
 def epoch_key(prefix: str) -> str:

@@ -1,5 +1,5 @@
 """The in-process store: entries in this process's SimpleCache (Flask-Caching), generations
-and token markers in the table every process of the host shares (``hostgens``), so a write
+and token markers in two tables every process of the host shares (``hostgens``), so a write
 made anywhere on the host makes this process's entries stale too."""
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from fynix.caching.hostgens import HostGenerations
-from fynix.caching.keys import is_host_key
+from fynix.caching.keys import is_generation_key, is_marker_key
 
 
 class LocalStore:
     """Entries in this process's SimpleCache; generations and token markers shared by the
-    host's processes.
+    host's processes, in separate tables: a marker's value repeats (it is derived from the
+    token), so a marker sharing a slot with a generation could set it back to an old value.
 
     An entry is stored with the host-wide *epoch* current when it was stored; clearing the
     cache bumps the epoch, so ``flask cache clear`` empties every process of the host.
@@ -24,9 +25,13 @@ class LocalStore:
     backend = "SimpleCache"
     cluster = False
 
-    def __init__(self, simple_cache: Any, generations: HostGenerations, epoch_key: str) -> None:
+    def __init__(
+        self, simple_cache: Any, generations: HostGenerations, markers: HostGenerations,
+        epoch_key: str,
+    ) -> None:  # fmt: skip
         self.cache = simple_cache
         self.generations = generations
+        self.markers = markers
         self.epoch_key = epoch_key
         self._keys: set[str] = set()  # every key written (SimpleCache cannot list its keys)
         self._lock = threading.Lock()
@@ -42,15 +47,22 @@ class LocalStore:
             return stored[1]
         return None
 
+    def _table(self, key: str) -> HostGenerations | None:
+        """The host table holding ``key``; None for this process's entries."""
+        if is_generation_key(key):
+            return self.generations
+        return self.markers if is_marker_key(key) else None
+
     def mget(self, keys: list[str]) -> list[bytes | None]:
-        """Generations from the shared table, entries from this process."""
+        """Generations and markers from the host tables, entries from this process."""
         epoch = self._epoch()
-        return [
-            self.generations.get(key)
-            if is_host_key(key)
-            else self._unwrap(self.cache.get(key), epoch)
-            for key in keys
-        ]
+        values = []
+        for key in keys:
+            table = self._table(key)
+            values.append(
+                table.get(key) if table is not None else self._unwrap(self.cache.get(key), epoch)
+            )
+        return values
 
     def mget_groups(self, groups: list[list[str]]) -> list[list[bytes | None]]:
         """Values of several groups of keys."""
@@ -64,8 +76,9 @@ class LocalStore:
         """Set generations host-wide (a new token); store entries in this process."""
         entries = {}
         for key, value in mapping.items():
-            if is_host_key(key):
-                self.generations.set(key, value)
+            table = self._table(key)
+            if table is not None:
+                table.set(key, value)
             else:
                 entries[key] = self._wrap(value)
         if entries:
@@ -88,7 +101,19 @@ class LocalStore:
 
     def cas(self, key: str, expected: bytes | None, value: bytes, ttl: int) -> bool:
         """Compare-and-set a host-wide key."""
-        return self.generations.compare_and_set(key, expected, value)
+        table = self._table(key)
+        if table is None:
+            raise ValueError(f"not a host-wide key: {key}")
+        return table.compare_and_set(key, expected, value)
+
+    def establish(self, key: str, token: bytes, ttl: int) -> bytes:
+        """The host-wide generation of ``key``: its current one, else ``token``, set now."""
+        if self.generations.compare_and_set(key, None, token):
+            return token
+        return self.generations.get(key) or token  # a slot, once written, is never emptied
+
+    def close(self) -> None:
+        """Nothing to close: the host tables stay mapped for the process's other apps."""
 
     def publish(
         self, gen_key: str, expected: bytes | None, token: bytes, entry_key: str,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from fynix.caching import keys
-from fynix.caching.manager import Bypass, get_manager
+from fynix.caching.manager import Bypass, get_manager, new_token
 from fynix.caching.namespaces import NAMESPACES
 from fynix.caching.warming import warm_cache
 
@@ -154,12 +154,18 @@ def clear_all() -> int:
     """Drop every entry of this application (and nothing else in the database).
 
     Without Redis this also starts a new host-wide epoch, so every process on the host,
-    not only this one, drops its entries (e.g. ``flask cache clear`` after a restore).
+    not only this one, drops its entries (e.g. ``flask cache clear`` after a restore). The
+    shared sources (the price book) get new generations, so no process keeps serving its
+    own decoded copy either.
     """
     manager = get_manager()
     deleted = clear_pattern("*")
     if hasattr(manager.store, "clear_host"):
         manager.store.clear_host()
+    token = new_token().encode()
+    shared = {copy.gen_key(manager): token for copy in manager.shared.values()}
+    if shared:
+        manager.call("set_many", shared, manager.gen_ttl)
     return deleted
 
 

@@ -9,6 +9,7 @@ import time
 import uuid
 import weakref
 from collections import Counter
+from contextlib import suppress
 from typing import Any
 
 from flask import Flask, current_app
@@ -62,7 +63,8 @@ class CacheManager:
         self.lock_wait = float(config["CACHE_LOCK_WAIT"])
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
-        self._pending: set[str] = set()
+        self._pending: dict[str, int] = {}  # generation key -> when owed (a sequence number)
+        self._owed = 0
         self._pending_lock = threading.Lock()
         self._worker_pid: int | None = None
         self._worker_started = False  # reset in a forked child (see _forget_threads)
@@ -128,31 +130,35 @@ class CacheManager:
 
     def _owe(self, gen_keys: list[str]) -> None:
         with self._pending_lock:
+            self._owed += 1
             if CLEAR_ALL in self._pending:
-                pass
+                self._pending[CLEAR_ALL] = self._owed
             elif len(self._pending) + len(gen_keys) > MAX_PENDING:
                 log.error("too many lost invalidations; the cache will be cleared on recovery")
-                self._pending = {CLEAR_ALL}
+                self._pending = {CLEAR_ALL: self._owed}
             else:
-                self._pending.update(gen_keys)
+                self._pending.update(dict.fromkeys(gen_keys, self._owed))
         self._ensure_worker()
 
     def _replay_pending(self) -> None:
-        """Bump every generation whose invalidation was lost; StoreError if Redis still fails."""
+        """Bump every generation whose invalidation was lost; StoreError if Redis still fails.
+
+        A key stays owed until Redis has acknowledged its replay (and is owed again if a
+        write owed it meanwhile), so no other thread, e.g. a command's ``deliver_pending``
+        while the background thread's replay hangs, can take a replay in flight for done.
+        """
         with self._pending_lock:
-            pending, self._pending = self._pending, set()
+            pending = dict(self._pending)
         if not pending:
             return
-        try:
-            if CLEAR_ALL in pending:
-                self._delete_all_entries()
-            else:
-                token = new_token().encode()
-                self.store.set_many(dict.fromkeys(pending, token), self.gen_ttl)
-        except BaseException:
-            with self._pending_lock:
-                self._pending |= pending
-            raise
+        if CLEAR_ALL in pending:
+            self._delete_all_entries()
+        else:
+            self.store.set_many(dict.fromkeys(pending, new_token().encode()), self.gen_ttl)
+        with self._pending_lock:
+            for key, owed in pending.items():
+                if self._pending.get(key) == owed:
+                    del self._pending[key]
         log.warning("replayed %d lost cache invalidations", len(pending))
 
     def _delete_all_entries(self) -> None:
@@ -230,8 +236,12 @@ class CacheManager:
         return RECOVERY_PROBE_SECONDS if troubled else STATS_FLUSH_SECONDS
 
     def close(self) -> None:
-        """Stop the background thread (the app is being torn down)."""
+        """Stop the background thread and close the store's connections (the app is being
+        torn down, e.g. at the end of a test)."""
         self.closed = True
+        if self.store is not None:
+            with suppress(StoreError):
+                self.store.close()
 
     def _ensure_worker(self) -> None:
         # One daemon thread per process (started lazily, so it survives gunicorn's fork).

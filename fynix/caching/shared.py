@@ -120,16 +120,25 @@ class SharedCopy:
             return published
 
     def _valid(self, manager: CacheManager, snapshot: Snapshot, generation: str | None) -> bool:
+        # Within the namespace's TTL, as a stored entry would be (writes that bypass Fynix
+        # show within it), and never for "no generation" (Redis lost it: see establish).
+        if generation is None or snapshot.generation != generation:
+            return False
         distrust = manager.distrust_before()
-        fresh_enough = distrust is None or snapshot.cached_at >= distrust
-        return snapshot.generation == generation and fresh_enough
+        if distrust is not None and snapshot.cached_at < distrust:
+            return False
+        return time.time() - snapshot.cached_at < manager.ttl_for(self.source.namespace)
 
 
 def publish_after_write(manager: CacheManager, copy: SharedCopy) -> None:
     """A write changed the source: publish it with a new generation, or, when another writer
-    published meanwhile or Redis fails, start a plain new generation (replayed by the
-    manager if Redis cannot be told): readers then load it themselves."""
-    with suppress(Bypass):
-        if copy.publish(manager):
-            return
-    manager.bump([copy.gen_key(manager)])
+    published meanwhile, Redis fails or loading fails (the write is committed all the same),
+    start a plain new generation (replayed by the manager if Redis cannot be told): readers
+    then load it themselves."""
+    published = False
+    try:
+        with suppress(Bypass):
+            published = copy.publish(manager)
+    finally:
+        if not published:
+            manager.bump([copy.gen_key(manager)])

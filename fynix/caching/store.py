@@ -47,6 +47,15 @@ return 0
 """
 
 
+# Establish: the key's value, after setting it to ARGV[1] (expiry ARGV[2]) if it had none.
+ESTABLISH = """
+local current = redis.call('get', KEYS[1])
+if current then return current end
+redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return ARGV[1]
+"""
+
+
 class StoreError(Exception):
     """The cache backend failed or timed out."""
 
@@ -61,6 +70,7 @@ class RedisStore:
         self._release = client.register_script(RELEASE_LOCK)
         self._compare_and_set = client.register_script(COMPARE_AND_SET)
         self._publish = client.register_script(PUBLISH)
+        self._establish = client.register_script(ESTABLISH)
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
@@ -126,6 +136,14 @@ class RedisStore:
         ``expected`` (both keys share a slot)."""
         args = [expected or b"", token, entry, max(1, int(entry_ttl)), max(1, int(gen_ttl))]
         return bool(self._call(self._publish, keys=[gen_key, entry_key], args=args))
+
+    def establish(self, key: str, token: bytes, ttl: int) -> bytes:
+        """The generation of ``key``: its current one, else ``token``, set now."""
+        return self._call(self._establish, keys=[key], args=[token, max(1, int(ttl))])
+
+    def close(self) -> None:
+        """Close the client's connections (the app is being torn down)."""
+        self._call(self.client.close)
 
     def hincrby_many(self, key: str, counts: dict[str, int], ttl: int) -> None:
         """Add ``counts`` to hash fields and refresh the hash's expiry."""

@@ -1,9 +1,9 @@
 """Which bearer tokens a cache HIT may be served to, without asking the database.
 
 A token is admitted by a marker, ``<prefix>:auth:{u<id>}:t:<token id>``, written after the
-database confirmed it (right account, not logged out) and derived from the account owner
-and the user's token generation ``<prefix>:auth:{u<id>}:gen``. Both are read in the same
-round trip as the entry, so a HIT stays one round trip and zero SQL:
+database confirmed it (right account, not logged out) and derived from the account owner,
+the token's own id and the user's token generation ``<prefix>:auth:{u<id>}:gen``. Both are
+read in the same round trip as the entry, so a HIT stays one round trip and zero SQL:
 
 - a logout gives the marker a new random value (``events.token_revoked``): no HIT for it;
 - a password change starts a new token generation (``events.credentials_changed``): no
@@ -28,9 +28,10 @@ TOKEN_NAMESPACE = "auth"  # noqa: S105 (a key namespace, not a secret)
 
 
 @lru_cache(maxsize=8192)
-def marker_value(owner: str, generation: bytes | None) -> bytes:
-    """What the marker of a confirmed token of ``owner`` holds under ``generation``."""
-    text = f"{owner}|{generation.decode('utf-8', 'replace') if generation else '-'}"
+def marker_value(owner: str, token_id: str, generation: bytes | None) -> bytes:
+    """What the marker of a confirmed token of ``owner`` holds under ``generation``: its
+    own value, so that no other token's marker can ever admit it."""
+    text = f"{owner}|{token_id}|{generation.decode('utf-8', 'replace') if generation else '-'}"
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest().encode()
 
 
@@ -65,7 +66,10 @@ class TokenGate:
     def admits(self, generation: bytes | None, marker: bytes | None) -> bool:
         """Whether the marker read says this token was confirmed under this generation."""
         self._read = (generation, marker)
-        return marker is not None and marker == marker_value(self.identity.owner, generation)
+        identity = self.identity
+        return marker is not None and marker == marker_value(
+            identity.owner, identity.token_id, generation
+        )
 
     def confirm(self) -> None:
         """Ask the database (401 if the token is refused), then admit the token from now on."""
@@ -77,7 +81,7 @@ class TokenGate:
         between keeps its revocation, a password change its new generation."""
         generation, marker = self._read
         ttl = int(self.identity.expires_at - time.time()) + 1
-        value = marker_value(self.identity.owner, generation)
+        value = marker_value(self.identity.owner, self.identity.token_id, generation)
         if ttl > 0:
             with suppress(Bypass):
                 self.manager.call("cas", self.keys[1], marker, value, ttl)
