@@ -294,3 +294,62 @@ def test_other_errors_carry_no_challenge(client, world):
     response = client.get("/api/portfolio/positions/999999", headers=world.user_headers)
     assert response.status_code == 404
     assert "WWW-Authenticate" not in response.headers
+
+
+# --- OPTIONS and misspelled paths: an empty answer or JSON, never an HTML page ------------
+
+
+def test_options_is_204_with_allow_and_no_body_on_every_path(client, openapi, world):
+    documented: dict[str, set[str]] = {}
+    for op in operations(openapi):
+        documented.setdefault(op.path, set()).add(op.method)
+    failures = []
+    for path, methods in documented.items():
+        op = next(op for op in operations(openapi) if op.path == path)
+        response = client.options(op.url(BASELINES[(op.method, op.path)](world)))
+        allowed = {m.strip() for m in response.headers.get("Allow", "").split(",")}
+        if (
+            response.status_code != 204
+            or response.data != b""
+            or "Content-Type" in response.headers
+            or not methods | {"OPTIONS"} <= allowed
+        ):
+            failures.append(f"{path} -> {response.status} {dict(response.headers)}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.redis
+def test_options_is_204_on_a_route_the_fast_path_answers(redis_app):
+    client = redis_app.test_client()
+    client.get("/api/public/market-overview")
+    assert client.get("/api/public/market-overview").headers["X-Cache"] == "HIT"
+    response = client.options("/api/public/market-overview")
+    assert response.status_code == 204
+    assert response.data == b""
+    assert "Content-Type" not in response.headers
+    assert "GET" in response.headers["Allow"]
+
+
+MISSPELLED_PATHS = [
+    "/api/portfolio//summary",
+    "//api/portfolio/summary",
+    "/api//market/quotes/AAPL",
+    "/cache//stats",
+    "/api/portfolio/summary/",
+    "/api/portfolio/positions/",
+    "/api/notifications/unread-count/",
+]
+
+
+@pytest.mark.parametrize("path", MISSPELLED_PATHS)
+def test_a_misspelled_path_is_a_json_404_not_a_redirect(client, world, path):
+    response = client.get(path, headers=world.admin_headers)
+    assert response.status_code == 404
+    assert response.mimetype == "application/json"
+    assert response.get_json()["status"] == 404
+
+
+def test_no_route_outside_the_admin_pages_ends_with_a_slash(app):
+    # Werkzeug answers such a route's URL without the slash with an HTML redirect page.
+    slashed = [rule.rule for rule in app.url_map.iter_rules() if rule.rule.endswith("/")]
+    assert slashed == ["/admin/"]
