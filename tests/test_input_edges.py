@@ -20,6 +20,7 @@ URL_FORMS = {NUL: "ab%00cd", SURROGATE: "ab%ED%A0%80cd"}
 ODD_TEXT = {
     "long": "x" * 100_000,
     "long-url": "y" * 5_000,
+    "long-number-url": "9" * 5_000,  # over Python's 4300-digit int conversion limit
     "right-to-left": "\u202eabc\u202c مرحبا",
     "combining": "e\u0301" * 40 + "\u0338",
     "emoji": "💰📈👩‍👩‍👧",
@@ -74,7 +75,7 @@ def test_odd_text_is_never_a_server_error_or_html(client, openapi, world, kind):
     failures = []
     for op in operations(openapi):
         for location, name in op.inputs:
-            if (location == "body") == (kind == "long-url"):
+            if (location == "body") == kind.endswith("-url"):
                 continue  # 100 kB belongs in a body, 5 kB in a URL
             call = BASELINES[(op.method, op.path)](world)
             raw = with_value(op, call, location, name, ODD_TEXT[kind])
