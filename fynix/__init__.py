@@ -4,10 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
+from werkzeug.routing import Map
 
 from config import Config, ProductionConfig, config_from_env
 from fynix.security import register_security
+
+
+class FynixMap(Map):
+    """URL map that leaves ``//`` in a path alone: such a path matches no route (a JSON 404)
+    instead of Werkzeug's 308 redirect to the merged path with an HTML body."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("merge_slashes", False)
+        super().__init__(*args, **kwargs)
+
+
+class FynixFlask(Flask):
+    """Flask whose own answers (routing, OPTIONS) are JSON or empty, never an HTML page."""
+
+    url_map_class = FynixMap
+
+    def make_default_options_response(self) -> Response:
+        """204 with ``Allow`` and no body: Flask's default is an empty 200 typed text/html.
+
+        No CORS is configured, so OPTIONS only ever says which methods a URL allows.
+        """
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        return response
 
 
 def create_app(config_class: type[Config] | None = None, **overrides: Any) -> Flask:
@@ -15,7 +41,7 @@ def create_app(config_class: type[Config] | None = None, **overrides: Any) -> Fl
     config_class = config_class or config_from_env()
     if issubclass(config_class, ProductionConfig):
         config_class.validate()
-    app = Flask(__name__, instance_relative_config=True)
+    app = FynixFlask(__name__, instance_relative_config=True)
     app.config.from_object(config_class)
     app.config.from_pyfile("settings.py", silent=True)
     app.config.update(overrides)

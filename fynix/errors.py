@@ -126,14 +126,12 @@ def handle_validation_error(exc: ValidationError):
 
 
 def handle_http_exception(exc: HTTPException):
-    """Render werkzeug/webargs aborts; 422 and 400 carry the field errors."""
+    """Render werkzeug/webargs aborts; a 422 carries the field errors."""
     data = getattr(exc, "data", None) or {}
     messages = data.get("errors") or data.get("messages")
     headers = dict(data.get("headers") or {})
     if exc.code == 422:
         return error_response(422, "The request has invalid fields.", _flatten(messages or {}))
-    if exc.code == 400 and messages:
-        return error_response(400, "The request body is not valid JSON.", None, headers)
     if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
         headers["Allow"] = ", ".join(exc.valid_methods)
     if exc.code == 429:

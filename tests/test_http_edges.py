@@ -110,16 +110,30 @@ def test_decimal_fields_document_their_form_and_limits(openapi):
 # --- per_page: 1 to 100 --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("per_page", ["0", "101", "1000", "-1"])
-def test_per_page_outside_1_to_100_is_422_on_every_list(client, openapi, world, per_page):
-    lists = [op for op in operations(openapi) if ("query", "per_page") in op.inputs]
+# Python refuses to convert more than 4300 digits to an int (sys.get_int_max_str_digits).
+HUGE_NUMBER = "9" * 5000
+
+
+OUT_OF_RANGE = [("per_page", value) for value in ["0", "101", "1000", "-1", HUGE_NUMBER]] + [
+    ("page", value) for value in ["0", "-1", "1e3", HUGE_NUMBER]
+]
+
+
+@pytest.mark.parametrize(("name", "value"), OUT_OF_RANGE, ids=lambda v: v[:10])
+def test_page_and_per_page_out_of_range_are_422_on_every_list(client, openapi, world, name, value):
+    lists = [op for op in operations(openapi) if ("query", name) in op.inputs]
     assert len(lists) >= 3
     for op in lists:
         call = BASELINES[(op.method, op.path)](world)
-        call.query["per_page"] = per_page
+        call.query[name] = value
         response = send(client, op, call)
-        assert response.status_code == 422, (op.path, per_page)
-        assert "per_page" in response.get_json()["errors"]
+        assert response.status_code == 422, (op.path, name, value[:10])
+        assert name in response.get_json()["errors"]
+
+
+def test_per_page_is_documented_as_1_to_100(openapi):
+    lists = [op for op in operations(openapi) if ("query", "per_page") in op.inputs]
+    for op in lists:
         documented = next(p for p in op.spec["parameters"] if p["name"] == "per_page")
         assert (documented["schema"]["minimum"], documented["schema"]["maximum"]) == (1, 100)
 
@@ -166,6 +180,64 @@ def test_the_limit_is_a_setting(app_factory):
     app = app_factory(MAX_CONTENT_LENGTH=100)
     body = {"login": "x" * 200, "password": "y"}
     assert app.test_client().post("/api/auth/login", json=body).status_code == 413
+
+
+def nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+# JSON the decoder cannot read (or that is deeper than any body of the API): each is 400 like
+# a syntax error, not a 500 from Python's int digit limit or its recursion limit.
+UNREADABLE_JSON = {
+    "syntax": b'{"x": 1',
+    "4301-digit number": b'{"x": ' + b"9" * 4301 + b"}",
+    "100000 deep": nested(100_000),
+    "990 deep": nested(990),
+    "900 deep in an object": b'{"x": ' + nested(900) + b"}",
+    "33 deep": nested(33),
+}
+
+
+@pytest.mark.parametrize("raw", UNREADABLE_JSON.values(), ids=list(UNREADABLE_JSON))
+def test_json_the_api_cannot_read_is_400_on_every_body(client, openapi, world, raw):
+    failures = []
+    for op in body_operations(openapi):
+        call = BASELINES[(op.method, op.path)](world)
+        response = send(client, op, call, data=raw, content_type="application/json")
+        body = response.get_json(silent=True) or {}
+        if response.status_code != 400 or body.get("status") != 400 or not body.get("message"):
+            failures.append(f"{op.method} {op.path} -> {response.status}")
+    assert not failures, "\n".join(failures)
+
+
+def test_the_400_says_which_limit_the_json_passed(client, world):
+    def message(raw: bytes) -> str:
+        response = client.post(
+            "/api/portfolio/positions",
+            data=raw,
+            content_type="application/json",
+            headers=world.user_headers,
+        )
+        assert response.status_code == 400
+        return response.get_json()["message"]
+
+    assert message(b'{"x": 1') == "The request body is not valid JSON."
+    assert "deeper than 32" in message(nested(33))
+    assert "deeper than 32" in message(nested(100_000))
+    assert "more than 4300 digits" in message(b"[" + b"1" * 4301 + b"]")
+
+
+def test_json_at_the_limits_is_read(client, world):
+    # An object holding 31 nested arrays is 32 deep; 4300 digits still convert.
+    body = b'{"symbol": ' + nested(31) + b', "quantity": ' + b"9" * 4300 + b', "average_cost": "1"}'
+    response = client.post(
+        "/api/portfolio/positions",
+        data=body,
+        content_type="application/json",
+        headers=world.user_headers,
+    )
+    assert response.status_code == 422  # read, then refused field by field
+    assert set(response.get_json()["errors"]) == {"symbol", "quantity"}
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
@@ -222,3 +294,62 @@ def test_other_errors_carry_no_challenge(client, world):
     response = client.get("/api/portfolio/positions/999999", headers=world.user_headers)
     assert response.status_code == 404
     assert "WWW-Authenticate" not in response.headers
+
+
+# --- OPTIONS and misspelled paths: an empty answer or JSON, never an HTML page ------------
+
+
+def test_options_is_204_with_allow_and_no_body_on_every_path(client, openapi, world):
+    documented: dict[str, set[str]] = {}
+    for op in operations(openapi):
+        documented.setdefault(op.path, set()).add(op.method)
+    failures = []
+    for path, methods in documented.items():
+        op = next(op for op in operations(openapi) if op.path == path)
+        response = client.options(op.url(BASELINES[(op.method, op.path)](world)))
+        allowed = {m.strip() for m in response.headers.get("Allow", "").split(",")}
+        if (
+            response.status_code != 204
+            or response.data != b""
+            or "Content-Type" in response.headers
+            or not methods | {"OPTIONS"} <= allowed
+        ):
+            failures.append(f"{path} -> {response.status} {dict(response.headers)}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.redis
+def test_options_is_204_on_a_route_the_fast_path_answers(redis_app):
+    client = redis_app.test_client()
+    client.get("/api/public/market-overview")
+    assert client.get("/api/public/market-overview").headers["X-Cache"] == "HIT"
+    response = client.options("/api/public/market-overview")
+    assert response.status_code == 204
+    assert response.data == b""
+    assert "Content-Type" not in response.headers
+    assert "GET" in response.headers["Allow"]
+
+
+MISSPELLED_PATHS = [
+    "/api/portfolio//summary",
+    "//api/portfolio/summary",
+    "/api//market/quotes/AAPL",
+    "/cache//stats",
+    "/api/portfolio/summary/",
+    "/api/portfolio/positions/",
+    "/api/notifications/unread-count/",
+]
+
+
+@pytest.mark.parametrize("path", MISSPELLED_PATHS)
+def test_a_misspelled_path_is_a_json_404_not_a_redirect(client, world, path):
+    response = client.get(path, headers=world.admin_headers)
+    assert response.status_code == 404
+    assert response.mimetype == "application/json"
+    assert response.get_json()["status"] == 404
+
+
+def test_no_route_outside_the_admin_pages_ends_with_a_slash(app):
+    # Werkzeug answers such a route's URL without the slash with an HTML redirect page.
+    slashed = [rule.rule for rule in app.url_map.iter_rules() if rule.rule.endswith("/")]
+    assert slashed == ["/admin/"]

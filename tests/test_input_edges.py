@@ -20,6 +20,7 @@ URL_FORMS = {NUL: "ab%00cd", SURROGATE: "ab%ED%A0%80cd"}
 ODD_TEXT = {
     "long": "x" * 100_000,
     "long-url": "y" * 5_000,
+    "long-number-url": "9" * 5_000,  # over Python's 4300-digit int conversion limit
     "right-to-left": "\u202eabc\u202c مرحبا",
     "combining": "e\u0301" * 40 + "\u0338",
     "emoji": "💰📈👩‍👩‍👧",
@@ -74,7 +75,7 @@ def test_odd_text_is_never_a_server_error_or_html(client, openapi, world, kind):
     failures = []
     for op in operations(openapi):
         for location, name in op.inputs:
-            if (location == "body") == (kind == "long-url"):
+            if (location == "body") == kind.endswith("-url"):
                 continue  # 100 kB belongs in a body, 5 kB in a URL
             call = BASELINES[(op.method, op.path)](world)
             raw = with_value(op, call, location, name, ODD_TEXT[kind])
@@ -143,3 +144,51 @@ def test_admin_user_search_refuses_nul(client, auth, query):
     html = response.get_data(as_text=True)
     assert "NUL" in html or "Not a valid integer" in html
     assert admin["username"] in html  # the page still lists users
+
+
+# --- symbols: ASCII before upper-casing ---------------------------------------------------
+
+# str.upper() turns each of these into ASCII letters ("FI", "SS", "S", "I", "K" is already
+# one): checked only after upper-casing, they became symbols nobody typed.
+NON_ASCII_SYMBOLS = ["\ufb01", "gro\u00df", "\u017fpy", "\u0131bm", "\u212aO", "AAPL\u00a0"]
+
+
+@pytest.mark.parametrize("symbol", NON_ASCII_SYMBOLS, ids=ascii)
+def test_a_symbol_that_is_not_ascii_is_refused_everywhere(client, world, symbol):
+    from urllib.parse import quote
+
+    admin, user = world.admin_headers, world.user_headers
+    put = client.put(f"/api/market/quotes/{quote(symbol)}", json={"price": "1"}, headers=admin)
+    assert put.status_code == 422, put.get_json()
+    assert "symbol" in put.get_json()["errors"]
+    assert client.get(f"/api/market/quotes/{quote(symbol)}", headers=user).status_code == 404
+    body = {"symbol": symbol, "quantity": "1", "average_cost": "1"}
+    post = client.post("/api/portfolio/positions", json=body, headers=user)
+    assert post.status_code == 422
+    assert "symbol" in post.get_json()["errors"]
+    for url, field in [
+        (f"/api/market/quotes?symbols=AAPL,{quote(symbol)}", "symbols"),
+        (f"/api/portfolio/positions?symbol={quote(symbol)}", "symbol"),
+    ]:
+        response = client.get(url, headers=user)
+        assert response.status_code == 422, url
+        assert field in response.get_json()["errors"], url
+    overview = client.get("/api/public/market-overview").get_json()["items"]
+    assert [item["symbol"] for item in overview] == ["AAPL"]  # nothing was created
+
+
+@pytest.mark.parametrize("symbol", NON_ASCII_SYMBOLS, ids=ascii)
+def test_a_quote_load_or_feed_row_with_a_non_ascii_symbol_is_skipped(app, symbol):
+    from fynix.market.services import load_quote_rows
+
+    with app.app_context():
+        rows = [{"symbol": symbol, "price": "1"}, {"symbol": "ok", "price": "2"}]
+        loaded, problems = load_quote_rows(rows)
+    assert [row["symbol"] for row in loaded] == ["OK"]
+    assert problems == [(0, "symbol: Not a valid symbol.")]
+
+
+def test_a_lower_case_ascii_symbol_is_still_upper_cased(client, world):
+    put = client.put("/api/market/quotes/brk.b", json={"price": "1"}, headers=world.admin_headers)
+    assert put.status_code == 201
+    assert put.get_json()["symbol"] == "BRK.B"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import decimal
 import re
+import string
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields
 
 SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,15}$")
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -102,17 +103,35 @@ def money_field(**kwargs: Any) -> ExactDecimal:
     return ExactDecimal(places=6, max_digits=20, minimum=decimal.Decimal(0), **kwargs)
 
 
+def normalize_symbol(text: str) -> str | None:
+    """The stored form of a symbol typed in any case (trimmed, upper-case), or None.
+
+    ASCII is checked before upper-casing: ``str.upper()`` turns some other letters into
+    ASCII ones ("\ufb01" -> "FI", "\u00df" -> "SS", dotless "\u0131" -> "I"), which would
+    make a symbol of text that is none.
+    """
+    trimmed = text.strip(string.whitespace)
+    if not trimmed.isascii():
+        return None
+    upper = trimmed.upper()
+    return upper if SYMBOL_RE.fullmatch(upper) else None
+
+
 class Symbol(fields.String):
-    """A ticker symbol; trimmed and upper-cased on load."""
+    """A ticker symbol; trimmed and upper-cased on load (``normalize_symbol``)."""
+
+    default_error_messages = {"invalid_symbol": "Not a valid symbol."}
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("validate", validate.Regexp(SYMBOL_RE, error="Not a valid symbol."))
-        kwargs.setdefault("metadata", {"example": "AAPL", "pattern": SYMBOL_RE.pattern})
+        metadata = kwargs.get("metadata", {"example": "AAPL"})
+        kwargs["metadata"] = {**metadata, "pattern": SYMBOL_RE.pattern}
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        return text.strip().upper()
+        symbol = normalize_symbol(super()._deserialize(value, attr, data, **kwargs))
+        if symbol is None:
+            raise self.make_error("invalid_symbol")
+        return symbol
 
 
 class UTCDateTimeField(fields.AwareDateTime):

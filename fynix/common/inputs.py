@@ -2,25 +2,32 @@
 
 Text is storable: no NUL (PostgreSQL's text types cannot hold it) and no lone surrogate
 (JSON's ``"\\ud800"`` escape decodes to one, and no encoder can write it as UTF-8). A body
-that an endpoint reads as JSON must say it is JSON. Path ids are shaped by their converter,
-so a malformed id never reaches SQL.
+that an endpoint reads as JSON must say it is JSON, and be JSON that Python reads without
+hitting one of its own limits (nesting, digits of an integer). Path ids are shaped by their
+converter, so a malformed id never reaches SQL.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
 from flask import Request
+from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
-from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
 # In a Python str every surrogate is a lone one: json.loads joins valid pairs.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 CLIENT_ID_PATTERN = r"[A-Za-z0-9_\-]{1,64}"
+# Far deeper than any body of the API, and far below Python's recursion limit, which the
+# decoder and every walk over the decoded value (unstorable_text, marshmallow) run into.
+MAX_JSON_DEPTH = 32
 
 
 def text_problem(value: str) -> str | None:
@@ -70,16 +77,62 @@ def has_body(req: Request) -> bool:
     return "chunked" in req.headers.get("Transfer-Encoding", "").lower()
 
 
+def json_depth(data: Any, limit: int) -> int:
+    """How deep arrays and objects nest in ``data``, counted up to ``limit + 1``.
+
+    Level by level, without recursion: the value may nest as deep as the decoder went.
+    """
+    containers = (dict, list)
+    level = [data] if isinstance(data, containers) else []
+    depth = 0
+    while level and depth <= limit:
+        depth += 1
+        level = [
+            child
+            for value in level
+            for child in (value.values() if isinstance(value, dict) else value)
+            if isinstance(child, containers)
+        ]
+    return depth
+
+
+def decode_json_body(raw: bytes) -> Any:
+    """The decoded body; 400 for JSON that is invalid, too deep or has too long an integer.
+
+    ``json.loads`` raises a plain ValueError for an integer over Python's digit limit and a
+    RecursionError for deep nesting, neither of which webargs expects: both were a 500.
+    """
+    too_deep = f"The request body nests JSON deeper than {MAX_JSON_DEPTH} levels."
+    try:
+        data = core.parse_json(raw)
+    except json.JSONDecodeError:
+        raise BadRequest("The request body is not valid JSON.") from None
+    except ValueError:  # int(): "Exceeds the limit (4300 digits) for integer string conversion"
+        digits = sys.get_int_max_str_digits()
+        raise BadRequest(
+            f"The request body has a JSON number of more than {digits} digits."
+        ) from None
+    except RecursionError:
+        raise BadRequest(too_deep) from None
+    if json_depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise BadRequest(too_deep)
+    return data
+
+
 class FynixParser(FlaskParser):
     """webargs parser of every API argument: JSON bodies only, storable text only."""
 
     def load_json(self, req: Request, schema: ma.Schema) -> Any:
-        """415 for a body that is not JSON (webargs alone would treat it as missing)."""
-        if has_body(req) and not is_json_request(req):
-            raise UnsupportedMediaType(
-                "The request body must be JSON: send it with Content-Type: application/json."
-            )
-        return super().load_json(req, schema)
+        """The JSON body, or missing when there is none; 415 for a body that is not JSON
+        (webargs alone would treat it as missing), 400 for one that cannot be read."""
+        if not is_json_request(req):
+            if has_body(req):
+                raise UnsupportedMediaType(
+                    "The request body must be JSON: send it with Content-Type: application/json."
+                )
+            return core.missing
+        raw = req.get_data(cache=True)
+        return decode_json_body(raw) if raw else core.missing
 
     def pre_load(
         self, location_data: Mapping, *, schema: ma.Schema, req: Request, location: str

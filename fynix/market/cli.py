@@ -18,6 +18,7 @@ from flask.cli import AppGroup, with_appcontext
 from marshmallow import ValidationError
 
 from fynix.caching.cli import writes_data
+from fynix.common.fields import normalize_symbol
 from fynix.common.terminal import progress
 from fynix.errors import describe_validation
 from fynix.market.feed.base import Provider
@@ -27,7 +28,7 @@ from fynix.market.feed.runner import FeedRunner
 from fynix.market.feed.simulated import SimulatedProvider, start_quotes
 from fynix.market.feed.status import feed_status
 from fynix.market.schemas import QuoteRowSchema
-from fynix.market.services import normalize_symbol, upsert_quotes
+from fynix.market.services import upsert_quotes
 
 DEFAULT_INTERVAL = 5.0
 

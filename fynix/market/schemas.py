@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from fynix.common.fields import SYMBOL_RE, Symbol, UTCDateTimeField, money_field
+from fynix.common.fields import Symbol, UTCDateTimeField, money_field, normalize_symbol
 
 MAX_SYMBOLS = 50
 CURRENCY_RE = r"^[A-Z]{3}$"
@@ -17,10 +17,10 @@ class SymbolList(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
         text = super()._deserialize(value, attr, data, **kwargs)
-        symbols = [part.strip().upper() for part in text.split(",")]
+        symbols = [normalize_symbol(part) for part in text.split(",")]
         if len(symbols) > MAX_SYMBOLS:
             raise ValidationError(f"At most {MAX_SYMBOLS} symbols.")
-        if not all(SYMBOL_RE.match(symbol) for symbol in symbols):
+        if not all(symbols):
             raise ValidationError(
                 "Each symbol must be 1-16 characters: A-Z, 0-9, '.', '-', comma separated."
             )

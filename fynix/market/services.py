@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from fynix.caching import events
 from fynix.common.clock import utcnow
-from fynix.common.fields import SYMBOL_RE
+from fynix.common.fields import normalize_symbol
 from fynix.errors import APIError, NotFound, describe_validation
 from fynix.extensions import db
 from fynix.market.models import Quote
@@ -18,12 +18,6 @@ from fynix.market.schemas import QuoteRowSchema
 
 # Rows per INSERT statement: 4 bound values each stays far below SQLite's variable limit.
 UPSERT_CHUNK = 500
-
-
-def normalize_symbol(symbol: str) -> str | None:
-    """The upper-case form of ``symbol``, or None when it cannot be a symbol."""
-    normalized = symbol.strip().upper()
-    return normalized if SYMBOL_RE.match(normalized) else None
 
 
 def quote_from_book(book: PriceBook, symbol: str) -> QuotePrice:
