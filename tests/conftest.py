@@ -17,6 +17,10 @@ from fynix.caching import get_manager
 from fynix.extensions import db
 from tests.services import RedisProcess, start_redis, unavailable
 
+# Helper modules whose fixtures every test module may use.
+pytest_plugins = ("tests.admin_pages", "tests.browser")
+
+PASSWORD = "correct-horse-1"
 TABLES = (
     "ai_interactions",
     "notifications",
@@ -153,7 +157,7 @@ class AuthActions:
         self.client = client
         self.counter = 0
 
-    def register(self, username: str | None = None, password: str = "correct-horse-1", **extra):
+    def register(self, username: str | None = None, password: str = PASSWORD, **extra):
         """Register through the API; returns the response."""
         self.counter += 1
         username = username or f"user{self.counter}{uuid.uuid4().hex[:6]}"
@@ -162,7 +166,7 @@ class AuthActions:
             "/api/auth/register", json={"email": email, "username": username, "password": password}
         )
 
-    def login(self, login: str, password: str = "correct-horse-1") -> dict:
+    def login(self, login: str, password: str = PASSWORD) -> dict:
         """Log in and return the Authorization header dict."""
         response = self.client.post("/api/auth/login", json={"login": login, "password": password})
         assert response.status_code == 200, response.get_json()
