@@ -37,11 +37,11 @@ def redis_cluster():
 @pytest.fixture
 def redis_app(app_factory, redis_cluster: LocalCluster):
     """Overrides conftest's redis_app: the same app, cached on the cluster."""
-    from tests.conftest import _empty_tables
+    from tests.conftest import empty_tables
 
     app = app_factory(REDIS_CLUSTER_NODES=redis_cluster.spec)
     yield app
-    _empty_tables(app)
+    empty_tables(app)
 
 
 @pytest.fixture
@@ -246,13 +246,13 @@ def redis_sentinel():
 @pytest.fixture
 def sentinel_auth(app_factory, redis_sentinel: LocalSentinel):
     """AuthActions on an app whose cache is found through REDIS_SENTINELS."""
-    from tests.conftest import _empty_tables
+    from tests.conftest import empty_tables
 
     app = app_factory(
         REDIS_SENTINELS=redis_sentinel.spec, REDIS_SENTINEL_MASTER=redis_sentinel.master
     )
     yield AuthActions(app.test_client())
-    _empty_tables(app)
+    empty_tables(app)
 
 
 def test_sentinel_backend_caches_and_invalidates_on_the_primary(sentinel_auth, redis_sentinel):

@@ -40,7 +40,7 @@ def is_hit(outcome) -> bool:
 @pytest.fixture
 def start_server(app_factory, own_redis):
     """Start gunicorn (2 workers) on a database and this test's Redis; empties tables after."""
-    from tests.conftest import _empty_tables
+    from tests.conftest import empty_tables
 
     started = []
 
@@ -59,7 +59,7 @@ def start_server(app_factory, own_redis):
     yield start
     for server, url in started:
         server.stop()
-        _empty_tables(app_factory(SQLALCHEMY_DATABASE_URI=url))
+        empty_tables(app_factory(SQLALCHEMY_DATABASE_URI=url))
 
 
 def _restart(own_redis) -> None:
