@@ -7,6 +7,8 @@ request themselves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 POSITIONS = "/api/portfolio/positions"
 QUOTES = "/api/market/quotes"
 NOTIFICATIONS = "/api/notifications"
@@ -44,3 +46,23 @@ def ask(client, headers: dict, prompt: str = "What is my largest holding?", **fi
     response = client.post(ASK, json={"prompt": prompt, **fields}, headers=headers)
     assert response.status_code == 201, response.get_json()
     return response.get_json()
+
+
+@dataclass
+class Holder:
+    """A user holding 10 AAPL bought at 50, AAPL quoted at 100 by an admin."""
+
+    user: dict
+    headers: dict
+    admin_headers: dict
+    position: dict
+
+
+def aapl_holder(auth) -> Holder:
+    """The common arrange step of the freshness tests: an admin quotes AAPL at 100 and a new
+    user opens a position of 10 AAPL at 50."""
+    _, admin_headers = auth.new_user(admin=True)
+    user, headers = auth.new_user()
+    put_quote(auth.client, admin_headers, "AAPL", "100")
+    position = create_position(auth.client, headers, "AAPL", "10", "50")
+    return Holder(user, headers, admin_headers, position)

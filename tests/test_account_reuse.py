@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from fynix.extensions import db
 from fynix.models import AIInteraction, Notification, Position, Quote, User
 from tests.conftest import AuthActions
+from tests.factories import ask, create_position
 
 pytestmark = pytest.mark.redis
 
@@ -49,12 +50,8 @@ def test_a_restored_database_never_shows_the_old_account_to_the_new(redis_app):
     auth = AuthActions(redis_app.test_client())
     client = auth.client
     old, old_headers = auth.new_user()
-    client.post(
-        "/api/portfolio/positions",
-        json={"symbol": "AAPL", "quantity": "3", "average_cost": "10"},
-        headers=old_headers,
-    )
-    client.post("/api/ai/interactions", json={"prompt": "What do I hold?"}, headers=old_headers)
+    create_position(client, old_headers, "AAPL", "3", "10")
+    ask(client, old_headers, "What do I hold?")
     for path in CACHED_READS:
         client.get(path, headers=old_headers)
         assert client.get(path, headers=old_headers).headers["X-Cache"] == "HIT", path

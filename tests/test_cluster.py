@@ -19,6 +19,7 @@ from tests import test_cache as single
 from tests import test_cache_concurrency as concurrency
 from tests import test_cache_invalidation as invalidation
 from tests.conftest import AuthActions
+from tests.factories import create_position
 from tests.redis_cluster import LocalCluster, LocalSentinel, start_cluster, start_sentinel
 
 pytestmark = pytest.mark.redis
@@ -89,11 +90,7 @@ def test_summary_hit_is_one_pipelined_round_trip_and_no_sql(redis_auth, io_count
     one pipeline writes to both nodes before reading either (one round trip, in parallel)."""
     _, headers = redis_auth.new_user()
     client = redis_auth.client
-    client.post(
-        "/api/portfolio/positions",
-        json={"symbol": "AAPL", "quantity": "1", "average_cost": "1"},
-        headers=headers,
-    )
+    create_position(client, headers, "AAPL", "1", "1")
     assert client.get("/api/portfolio/summary", headers=headers).headers["X-Cache"] == "MISS"
     io_counter.sql = io_counter.redis = 0
     assert client.get("/api/portfolio/summary", headers=headers).headers["X-Cache"] == "HIT"
@@ -107,11 +104,7 @@ def _fill(redis_auth, users: int = 12) -> list[dict]:
     created = []
     for n in range(users):
         _, headers = redis_auth.new_user()
-        client.post(
-            "/api/portfolio/positions",
-            json={"symbol": f"S{n}", "quantity": "1", "average_cost": "10"},
-            headers=headers,
-        )
+        create_position(client, headers, f"S{n}", "1", "10")
         for path in ("/api/portfolio/summary", "/api/users/me", "/api/notifications/unread-count"):
             client.get(path, headers=headers)
             assert client.get(path, headers=headers).headers["X-Cache"] == "HIT", path
@@ -261,16 +254,11 @@ def test_sentinel_backend_caches_and_invalidates_on_the_primary(sentinel_auth, r
     _, admin = sentinel_auth.new_user(admin=True)
     _, headers = sentinel_auth.new_user()
     client = sentinel_auth.client
-    created = client.post(
-        "/api/portfolio/positions",
-        json={"symbol": "AAPL", "quantity": "2", "average_cost": "10"},
-        headers=headers,
-    )
-    assert created.status_code == 201
+    created = create_position(client, headers, "AAPL", "2", "10")
     states = [client.get("/api/portfolio/summary", headers=headers) for _ in range(2)]
     assert [r.headers["X-Cache"] for r in states] == ["MISS", "HIT"]
     client.patch(
-        f"/api/portfolio/positions/{created.get_json()['id']}",
+        f"/api/portfolio/positions/{created['id']}",
         json={"quantity": "3"},
         headers=headers,
     )
