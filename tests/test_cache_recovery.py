@@ -73,13 +73,6 @@ def workers(app, database_url, own_redis):
     server.stop()
 
 
-def _register(server: Gunicorn, app, admin: bool = False) -> tuple[int, dict]:
-    user, headers = server.register_user("w")
-    if admin:
-        grant_admin(app, user["id"])
-    return user["id"], headers
-
-
 def _first_health_of_every_worker(server: Gunicorn, admin: dict) -> dict[int, dict]:
     """The first /cache/health answer of each worker (new connection each time, so any
     worker may answer); later answers of a worker are ignored: its own PING could have
@@ -94,8 +87,9 @@ def _first_health_of_every_worker(server: Gunicorn, admin: dict) -> dict[int, di
 
 
 def test_every_worker_recovers_while_idle_and_nothing_stale_is_served(app, workers, own_redis):
-    _, admin = _register(workers, app, admin=True)
-    _, headers = _register(workers, app)
+    admin_user, admin = workers.register_user("w")
+    grant_admin(app, admin_user["id"])
+    _, headers = workers.register_user("w")
     for _ in range(3):
         workers.json("GET", "/api/users/me", headers=headers)
     assert workers.json("GET", "/api/users/me", headers=headers)[1]["X-Cache"] == "HIT"
