@@ -210,6 +210,16 @@ def admin_headers(auth) -> dict:
     return auth.new_user(admin=True)[1]
 
 
+# Every cached read of a signed-in user that takes no path parameter.
+USER_READS = (
+    "/api/users/me",
+    "/api/portfolio/summary",
+    "/api/portfolio/positions",
+    "/api/notifications",
+    "/api/notifications/unread-count",
+    "/api/ai/threads",
+)
+
 # Every request that is not a cache HIT confirms its token's account (id and security
 # stamp) with one primary-key query before the view's own statements.
 ACCOUNT_CHECK = 1

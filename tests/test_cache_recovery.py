@@ -11,7 +11,7 @@ import pytest
 from fynix.caching.breaker import CircuitBreaker
 from fynix.caching.manager import get_manager
 from tests.conftest import AuthActions, grant_admin, wait_for
-from tests.gunicorn_server import Gunicorn, start_gunicorn
+from tests.gunicorn_server import Gunicorn, served_env, start_gunicorn
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -60,13 +60,12 @@ def test_an_idle_process_closes_its_breaker_and_replays_without_a_request(app_fa
 def workers(app, database_url, own_redis):
     """gunicorn with 3 workers on the test database and a Redis of this test only."""
     server = start_gunicorn(
-        {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": own_redis.url,
-            "CACHE_KEY_PREFIX": f"fynixtest-{uuid.uuid4().hex[:10]}",
-            "CACHE_BREAKER_COOLDOWN": str(COOLDOWN),
-            "CACHE_BREAKER_THRESHOLD": "1",
-        },
+        served_env(
+            database_url,
+            own_redis.url,
+            CACHE_BREAKER_COOLDOWN=str(COOLDOWN),
+            CACHE_BREAKER_THRESHOLD="1",
+        ),
         workers=WORKERS,
     )
     yield server

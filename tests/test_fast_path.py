@@ -6,21 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import AuthActions
+from tests.conftest import USER_READS, AuthActions
 from tests.factories import create_position, put_quote
 
 pytestmark = pytest.mark.redis
 
-ROUTES = (
-    "/api/users/me",
-    "/api/portfolio/summary",
-    "/api/portfolio/positions",
-    "/api/notifications",
-    "/api/notifications/unread-count",
-    "/api/ai/threads",
-    "/api/market/quotes?symbols=AAPL,MSFT",
-    "/api/public/market-overview",
-)
+ROUTES = (*USER_READS, "/api/market/quotes?symbols=AAPL,MSFT", "/api/public/market-overview")
 VARYING = {"Age", "Date"}
 
 

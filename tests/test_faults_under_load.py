@@ -14,12 +14,11 @@ import os
 import shutil
 import signal
 import time
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from tests.gunicorn_server import start_gunicorn
+from tests.gunicorn_server import served_env, start_gunicorn
 from tests.services import start_redis
 from tests.workload import Workload, make_users, record_result
 
@@ -46,11 +45,7 @@ def start_server(app_factory, own_redis):
 
     def start(database_url: str):
         server = start_gunicorn(
-            {
-                "DATABASE_URL": database_url,
-                "REDIS_URL": own_redis.url,
-                "CACHE_KEY_PREFIX": f"fynixtest-{uuid.uuid4().hex[:10]}",
-            },
+            served_env(database_url, own_redis.url),
             workers=2,
         )
         started.append((server, database_url))

@@ -8,7 +8,8 @@ import pytest
 from marshmallow import ValidationError
 
 from fynix.market.services import upsert_quotes
-from tests.conftest import AuthActions, captured_sql
+from tests.conftest import captured_sql
+from tests.factories import create_position
 
 QUOTES = "/api/market/quotes"
 OVERVIEW = "/api/public/market-overview"
@@ -287,8 +288,7 @@ def test_upsert_quotes_writes_nothing_when_a_row_is_bad(app, client, bad_row):
 
 
 def test_quote_write_revalues_holders_summary(client, admin_headers, user):
-    position = {"symbol": "AMD", "quantity": "4", "average_cost": "100"}
-    assert client.post("/api/portfolio/positions", json=position, headers=user).status_code == 201
+    create_position(client, user, "AMD", "4", "100")
     summary = client.get("/api/portfolio/summary", headers=user).get_json()
     assert summary["market_value"] == "400.00"
     seed(client, admin_headers, {"AMD": "125.125"})
@@ -297,11 +297,10 @@ def test_quote_write_revalues_holders_summary(client, admin_headers, user):
 
 
 @pytest.mark.redis
-def test_quotes_cached_in_redis_are_fresh_after_writes(redis_app):
-    client = redis_app.test_client()
-    auth = AuthActions(client)
-    _, admin_headers = auth.new_user(admin=True)
-    _, user = auth.new_user()
+def test_quotes_cached_in_redis_are_fresh_after_writes(redis_app, redis_auth):
+    client = redis_auth.client
+    _, admin_headers = redis_auth.new_user(admin=True)
+    _, user = redis_auth.new_user()
     seed(client, admin_headers, {"AAPL": "1"})
     # The writer stored the new price book at once: readers derive from it, no SQL (HIT).
     for url, headers in ((f"{QUOTES}/AAPL", user), (OVERVIEW, {})):

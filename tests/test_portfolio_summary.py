@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import ACCOUNT_CHECK, AuthActions, captured_sql
+from tests.conftest import ACCOUNT_CHECK, captured_sql
 from tests.factories import create_position, put_quote
 
 POSITIONS = "/api/portfolio/positions"
@@ -137,11 +137,10 @@ def test_summary_sql_does_not_grow_with_positions(app, client, auth):
 
 
 @pytest.mark.redis
-def test_summary_cached_in_redis_is_fresh_after_writes(redis_app):
-    client = redis_app.test_client()
-    auth = AuthActions(client)
-    _, admin = auth.new_user(admin=True)
-    _, headers = auth.new_user()
+def test_summary_cached_in_redis_is_fresh_after_writes(redis_auth):
+    client = redis_auth.client
+    _, admin = redis_auth.new_user(admin=True)
+    _, headers = redis_auth.new_user()
     create_position(client, headers, "AAPL", "2", "100")
     first = client.get(SUMMARY, headers=headers)
     second = client.get(SUMMARY, headers=headers)
