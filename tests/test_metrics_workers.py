@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.gunicorn_server import Gunicorn, served_env, start_gunicorn
-from tests.test_metrics import LATENCY_COUNT, REQUESTS, parse, request_labels, value
+from tests.metrics_samples import LATENCY_COUNT, REQUESTS, parse, request_labels, value
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
