@@ -122,7 +122,7 @@ def configure_rate_limits(app: Flask) -> None:
     # Every Fynix limit is a route decorator, which Flask-Limiter checks inline; with no
     # default, application or blueprint limits its global before_request check only
     # resolves "no limit" on every request, at more than a cache hit's own cost.
-    # Removed by identity, not by name (tests/test_security.py pins that it is gone).
+    # Removed by identity, not by name (tests/test_dependency_contracts.py pins that it is gone).
     hooks = app.before_request_funcs.setdefault(None, [])
     hooks[:] = [hook for hook in hooks if getattr(hook, "__self__", None) is not limiter]
 

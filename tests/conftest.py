@@ -15,8 +15,13 @@ from config import TestingConfig
 from fynix import create_app
 from fynix.caching import get_manager
 from fynix.extensions import db
+from tests.factories import ask, create_position, put_quote, send_notification
 from tests.services import RedisProcess, start_redis, unavailable
 
+# Helper modules whose fixtures every test module may use.
+pytest_plugins = ("tests.admin_pages", "tests.browser")
+
+PASSWORD = "correct-horse-1"
 TABLES = (
     "ai_interactions",
     "notifications",
@@ -89,7 +94,7 @@ def app(app_factory):
     """The app with the in-process cache (embedded default)."""
     app = app_factory()
     yield app
-    _empty_tables(app)
+    empty_tables(app)
 
 
 @pytest.fixture
@@ -97,10 +102,11 @@ def redis_app(app_factory, redis_server):
     """The app with a real Redis cache."""
     app = app_factory(REDIS_URL=redis_server)
     yield app
-    _empty_tables(app)
+    empty_tables(app)
 
 
-def _empty_tables(app) -> None:
+def empty_tables(app) -> None:
+    """Delete every row the tests wrote (the schema stays at head)."""
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:
@@ -111,6 +117,19 @@ def _empty_tables(app) -> None:
             else:
                 for table in TABLES:
                     connection.execute(sa.text(f"DELETE FROM {table}"))
+
+
+ENVELOPE = {"status", "error", "message", "request_id"}
+
+
+def assert_envelope(response, status: int) -> dict:
+    """The response is the JSON error envelope with ``status``; returns its body."""
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert set(body) - {"errors"} == ENVELOPE
+    assert body["status"] == status
+    return body
 
 
 @pytest.fixture
@@ -153,7 +172,7 @@ class AuthActions:
         self.client = client
         self.counter = 0
 
-    def register(self, username: str | None = None, password: str = "correct-horse-1", **extra):
+    def register(self, username: str | None = None, password: str = PASSWORD, **extra):
         """Register through the API; returns the response."""
         self.counter += 1
         username = username or f"user{self.counter}{uuid.uuid4().hex[:6]}"
@@ -162,7 +181,7 @@ class AuthActions:
             "/api/auth/register", json={"email": email, "username": username, "password": password}
         )
 
-    def login(self, login: str, password: str = "correct-horse-1") -> dict:
+    def login(self, login: str, password: str = PASSWORD) -> dict:
         """Log in and return the Authorization header dict."""
         response = self.client.post("/api/auth/login", json={"login": login, "password": password})
         assert response.status_code == 200, response.get_json()
@@ -174,12 +193,7 @@ class AuthActions:
         assert response.status_code == 201, response.get_json()
         user = response.get_json()
         if admin:
-            app = self.client.application
-            with app.app_context():
-                from fynix.users.models import User
-
-                db.session.get(User, user["id"]).is_admin = True
-                db.session.commit()
+            grant_admin(self.client.application, user["id"])
             user["is_admin"] = True
         return user, self.login(user["username"])
 
@@ -189,6 +203,22 @@ def auth(client) -> AuthActions:
     """flaskr-style auth helper bound to ``client``."""
     return AuthActions(client)
 
+
+@pytest.fixture
+def admin_headers(auth) -> dict:
+    """Auth headers of a new administrator on ``client``."""
+    return auth.new_user(admin=True)[1]
+
+
+# Every cached read of a signed-in user that takes no path parameter.
+USER_READS = (
+    "/api/users/me",
+    "/api/portfolio/summary",
+    "/api/portfolio/positions",
+    "/api/notifications",
+    "/api/notifications/unread-count",
+    "/api/ai/threads",
+)
 
 # Every request that is not a cache HIT confirms its token's account (id and security
 # stamp) with one primary-key query before the view's own statements.
@@ -299,7 +329,7 @@ class World:
         self.user, self.user_headers = self.auth.new_user()
         _, self.admin_headers = self.auth.new_user(admin=True)
         self.counter = itertools.count(1)
-        client.put("/api/market/quotes/AAPL", json={"price": "190.10"}, headers=self.admin_headers)
+        put_quote(client, self.admin_headers, "AAPL", "190.10")
 
     def unique(self, prefix: str) -> str:
         """A fresh name: usernames, emails and symbols never clash between calls."""
@@ -311,27 +341,18 @@ class World:
 
     def position_id(self) -> int:
         """A new position of the user."""
-        body = {"symbol": self.unique("P"), "quantity": "2", "average_cost": "10"}
-        response = self.client.post(
-            "/api/portfolio/positions", json=body, headers=self.user_headers
-        )
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()["id"]
+        symbol = self.unique("P")
+        return create_position(self.client, self.user_headers, symbol, "2", "10")["id"]
 
     def notification_id(self) -> int:
         """A new notification of the user."""
-        body = {"user_id": self.user["id"], "type": "system", "title": "Hi", "body": "Hello"}
-        response = self.client.post("/api/notifications", json=body, headers=self.admin_headers)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()["id"]
+        return send_notification(
+            self.client, self.admin_headers, self.user["id"], type="system", title="Hi"
+        )["id"]
 
     def thread_id(self) -> str:
         """A new assistant thread of the user."""
-        response = self.client.post(
-            "/api/ai/interactions", json={"prompt": "What do I hold?"}, headers=self.user_headers
-        )
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()["thread_id"]
+        return ask(self.client, self.user_headers, "What do I hold?")["thread_id"]
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from fynix.market.feed.models import FeedStatus
 from fynix.market.feed.simulated import SimulatedProvider
 from fynix.market.models import Quote
 from fynix.market.services import upsert_quotes
+from tests.factories import aapl_holder
 
 
 class FakeClock:
@@ -169,12 +170,7 @@ def cached_holder(client) -> dict:
     cached (a HIT); returns the holder's auth headers."""
     from tests.conftest import AuthActions
 
-    auth = AuthActions(client)
-    _, admin = auth.new_user(admin=True)
-    _, holder = auth.new_user()
-    assert client.put("/api/market/quotes/AAPL", json={"price": "100"}, headers=admin).status_code
-    position = {"symbol": "AAPL", "quantity": "10", "average_cost": "50"}
-    assert client.post("/api/portfolio/positions", json=position, headers=holder).status_code
+    holder = aapl_holder(AuthActions(client)).headers
     for path, headers in (("/api/portfolio/summary", holder), (OVERVIEW, {})):
         client.get(path, headers=headers)
         assert client.get(path, headers=headers).headers["X-Cache"] == "HIT"

@@ -10,18 +10,10 @@ import sqlalchemy as sa
 
 from fynix.extensions import db
 from fynix.models import AIInteraction, Notification, Position, Quote, User
-from tests.conftest import AuthActions
+from tests.conftest import USER_READS, AuthActions
+from tests.factories import ask, create_position
 
 pytestmark = pytest.mark.redis
-
-CACHED_READS = (
-    "/api/users/me",
-    "/api/portfolio/summary",
-    "/api/portfolio/positions",
-    "/api/notifications",
-    "/api/notifications/unread-count",
-    "/api/ai/threads",
-)
 
 
 def next_id_will_be(app, table: str, next_id: int) -> None:
@@ -49,13 +41,9 @@ def test_a_restored_database_never_shows_the_old_account_to_the_new(redis_app):
     auth = AuthActions(redis_app.test_client())
     client = auth.client
     old, old_headers = auth.new_user()
-    client.post(
-        "/api/portfolio/positions",
-        json={"symbol": "AAPL", "quantity": "3", "average_cost": "10"},
-        headers=old_headers,
-    )
-    client.post("/api/ai/interactions", json={"prompt": "What do I hold?"}, headers=old_headers)
-    for path in CACHED_READS:
+    create_position(client, old_headers, "AAPL", "3", "10")
+    ask(client, old_headers, "What do I hold?")
+    for path in USER_READS:
         client.get(path, headers=old_headers)
         assert client.get(path, headers=old_headers).headers["X-Cache"] == "HIT", path
 
@@ -71,7 +59,7 @@ def test_a_restored_database_never_shows_the_old_account_to_the_new(redis_app):
     assert client.get("/api/ai/threads", headers=new_headers).get_json()["total"] == 0
     assert client.get("/api/notifications", headers=new_headers).get_json()["total"] == 0
     # The old account's token names a stamp the database no longer has: refused everywhere.
-    for path in CACHED_READS:
+    for path in USER_READS:
         assert client.get(path, headers=old_headers).status_code == 401, path
     refused = client.post(
         "/api/portfolio/positions",

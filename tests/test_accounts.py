@@ -3,13 +3,11 @@ while a HIT for a valid token stays one Redis round trip and no SQL."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from fynix.caching.manager import get_manager
 from tests.conftest import AuthActions
-from tests.gunicorn_server import start_gunicorn
+from tests.gunicorn_server import served_env, start_gunicorn
 
 pytestmark = pytest.mark.redis
 
@@ -142,12 +140,7 @@ def test_tokens_keep_working_after_redis_lost_their_markers(accounts, redis_clie
 def test_logout_and_password_change_reach_every_worker(
     app, database_url, redis_server, tmp_path, redis
 ):
-    env = {
-        "DATABASE_URL": database_url,
-        "CACHE_KEY_PREFIX": f"fynixtest-{uuid.uuid4().hex[:10]}",
-        "REDIS_URL": redis_server if redis else "",
-        "CACHE_LOCAL_DIR": str(tmp_path),
-    }
+    env = served_env(database_url, redis_server if redis else "", CACHE_LOCAL_DIR=str(tmp_path))
     server = start_gunicorn(env, workers=2)
     try:
         ann, ann_first = server.register_user("ann", PASSWORD)

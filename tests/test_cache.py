@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import create_position
+
 pytestmark = pytest.mark.redis
-
-
-def _position(client, headers, symbol="AAPL", quantity="10", cost="100"):
-    response = client.post(
-        "/api/portfolio/positions",
-        json={"symbol": symbol, "quantity": quantity, "average_cost": cost},
-        headers=headers,
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
 
 
 def test_miss_then_hit_with_age_etag_and_cache_control(redis_auth):
     _, headers = redis_auth.new_user()
     client = redis_auth.client
-    _position(client, headers)
+    create_position(client, headers)
     first = client.get("/api/portfolio/summary", headers=headers)
     second = client.get("/api/portfolio/summary", headers=headers)
     assert first.headers["X-Cache"] == "MISS"
@@ -68,7 +60,7 @@ def test_cache_disabled_is_bypass(app_factory, redis_server):
 def test_hit_is_one_redis_round_trip_and_no_sql(redis_auth, io_counter):
     _, headers = redis_auth.new_user()
     client = redis_auth.client
-    _position(client, headers)
+    create_position(client, headers)
     assert client.get("/api/portfolio/summary", headers=headers).headers["X-Cache"] == "MISS"
     io_counter.sql = io_counter.redis = 0
     hit = client.get("/api/portfolio/summary", headers=headers)
@@ -89,7 +81,7 @@ def test_profile_hit_is_one_redis_round_trip_and_no_sql(redis_auth, io_counter):
 def test_junk_query_parameters_share_the_entry(redis_auth):
     _, headers = redis_auth.new_user()
     client = redis_auth.client
-    _position(client, headers)
+    create_position(client, headers)
     assert (
         client.get("/api/portfolio/positions?page=1", headers=headers).headers["X-Cache"] == "MISS"
     )
@@ -118,7 +110,7 @@ def test_only_200_responses_are_stored(redis_auth):
 def test_entries_are_json_metadata_not_pickle_and_all_keys_expire(redis_auth, redis_client):
     user, headers = redis_auth.new_user()
     client = redis_auth.client
-    _position(client, headers)
+    create_position(client, headers)
     client.get("/api/portfolio/summary", headers=headers)
     prefix = redis_auth.client.application.config["CACHE_KEY_PREFIX"]
     keys = list(redis_client.scan_iter(f"{prefix}:*"))
@@ -154,7 +146,7 @@ def test_clear_and_pattern_clear_leave_foreign_keys(redis_auth, redis_client):
     _, admin = redis_auth.new_user(admin=True)
     _, headers = redis_auth.new_user()
     client = redis_auth.client
-    _position(client, headers)
+    create_position(client, headers)
     redis_client.set("someone-else:key", b"keep", ex=600)
     redis_client.set("fynix-other-app:portfolio:x", b"keep", ex=600)
     client.get("/api/portfolio/summary", headers=headers)
@@ -231,7 +223,7 @@ def test_warm_fills_overview_and_active_users(redis_auth):
     _, admin = redis_auth.new_user(admin=True)
     _, headers = redis_auth.new_user()
     client = redis_auth.client
-    _position(client, headers)
+    create_position(client, headers)
     warmed = client.post("/cache/warm", headers=admin).get_json()["warmed"]
     assert warmed == 5  # overview + summary and unread count of both users
     assert client.get("/api/portfolio/summary", headers=headers).headers["X-Cache"] == "HIT"

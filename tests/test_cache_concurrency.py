@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from fynix.extensions import db
 from tests.conftest import captured_sql
+from tests.factories import ask, create_position, put_quote, send_notification
 
 pytestmark = pytest.mark.redis
 
@@ -20,11 +21,7 @@ def test_fifty_concurrent_cold_requests_compute_once(redis_auth, monkeypatch):
     _, headers = redis_auth.new_user()
     client = redis_auth.client
     for symbol in ("AAPL", "MSFT", "NVDA"):
-        client.post(
-            "/api/portfolio/positions",
-            json={"symbol": symbol, "quantity": "3", "average_cost": "10"},
-            headers=headers,
-        )
+        create_position(client, headers, symbol, "3", "10")
     app = client.application
     barrier = threading.Barrier(50)
     responses = []
@@ -158,17 +155,9 @@ def two_users(redis_auth):
     for name, symbol in (("alice", "AAPL"), ("bob", "MSFT")):
         user, headers = redis_auth.new_user(username=f"{name}{id(client) % 10000}")
         marker = f"secret-{name}-marker"
-        client.post(
-            "/api/portfolio/positions",
-            json={"symbol": symbol, "quantity": "1", "average_cost": "1"},
-            headers=headers,
-        )
-        client.post(
-            "/api/notifications",
-            json={"user_id": user["id"], "type": "info", "title": marker, "body": marker},
-            headers=admin,
-        )
-        client.post("/api/ai/interactions", json={"prompt": marker}, headers=headers)
+        create_position(client, headers, symbol, "1", "1")
+        send_notification(client, admin, user["id"], title=marker, body=marker)
+        ask(client, headers, marker)
         users[name] = {
             "headers": headers,
             "marker": marker,
@@ -183,10 +172,8 @@ def test_a_summary_read_during_a_quote_write_is_served_without_sql(redis_auth):
     _, headers = redis_auth.new_user()
     client = redis_auth.client
     app = client.application
-    created = client.put("/api/market/quotes/AAPL", json={"price": "10"}, headers=admin)
-    assert created.status_code == 201
-    client.post("/api/portfolio/positions", json={"symbol": "AAPL", "quantity": "3",
-                "average_cost": "10"}, headers=headers)  # fmt: skip
+    put_quote(client, admin, "AAPL", "10")
+    create_position(client, headers, "AAPL", "3", "10")
     assert client.get("/api/portfolio/summary", headers=headers).headers["X-Cache"] == "MISS"
     writer, seen, reader_sql = threading.get_ident(), {}, []
 

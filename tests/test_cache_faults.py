@@ -8,6 +8,7 @@ import time
 import pytest
 
 from tests.conftest import AuthActions
+from tests.factories import create_position
 from tests.services import start_redis
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -23,13 +24,8 @@ def faulty(app_factory, own_redis):
     )
     auth = AuthActions(app.test_client())
     _, headers = auth.new_user()
-    created = auth.client.post(
-        "/api/portfolio/positions",
-        json={"symbol": "AAPL", "quantity": "10", "average_cost": "50"},
-        headers=headers,
-    )
-    assert created.status_code == 201
-    return app, auth.client, headers, created.get_json()["id"]
+    created = create_position(auth.client, headers, "AAPL", "10", "50")
+    return app, auth.client, headers, created["id"]
 
 
 def _store_calls(app, monkeypatch):

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from tests.conftest import captured_sql
+from tests.factories import aapl_holder, create_position
 
 pytestmark = pytest.mark.redis
 
@@ -14,28 +15,16 @@ pytestmark = pytest.mark.redis
 @pytest.fixture
 def world(redis_auth):
     """An admin, two users (one holding AAPL), one quote; returns the pieces."""
-    client = redis_auth.client
-    _admin_user, admin = redis_auth.new_user(admin=True)
-    holder_user, holder = redis_auth.new_user()
+    holder = aapl_holder(redis_auth)
     other_user, other = redis_auth.new_user()
-    assert (
-        client.put("/api/market/quotes/AAPL", json={"price": "100"}, headers=admin).status_code
-        == 201
-    )
-    created = client.post(
-        "/api/portfolio/positions",
-        json={"symbol": "AAPL", "quantity": "10", "average_cost": "50"},
-        headers=holder,
-    )
-    assert created.status_code == 201
     return {
-        "client": client,
-        "admin": admin,
-        "holder": holder,
-        "holder_id": holder_user["id"],
+        "client": redis_auth.client,
+        "admin": holder.admin_headers,
+        "holder": holder.headers,
+        "holder_id": holder.user["id"],
         "other": other,
         "other_id": other_user["id"],
-        "position_id": created.get_json()["id"],
+        "position_id": holder.position["id"],
     }
 
 
@@ -72,11 +61,7 @@ def test_position_change_refreshes_list_item_and_summary(world):
 def test_new_and_deleted_positions_refresh_summary(world):
     client, holder, pid = world["client"], world["holder"], world["position_id"]
     assert cached(client, "/api/portfolio/summary", holder)["positions_count"] == 1
-    client.post(
-        "/api/portfolio/positions",
-        json={"symbol": "MSFT", "quantity": "1", "average_cost": "300"},
-        headers=holder,
-    )
+    create_position(client, holder, "MSFT", "1", "300")
     assert fresh(client, "/api/portfolio/summary", holder)["positions_count"] == 2
     assert cached(client, "/api/portfolio/summary", holder)["positions_count"] == 2
     assert client.delete(f"/api/portfolio/positions/{pid}", headers=holder).status_code == 204

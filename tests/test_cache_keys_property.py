@@ -16,6 +16,7 @@ from fynix.caching import keys
 from fynix.caching.decorator import redis_cache
 from fynix.caching.namespaces import NAMESPACES
 from tests.conftest import AuthActions
+from tests.factories import send_notification
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=None)
 
@@ -167,8 +168,7 @@ def http(redis_app):
     (one, first), (two, second) = auth.new_user(), auth.new_user()
     _, admin = auth.new_user(admin=True)
     for user in (one, two):
-        note = {"user_id": user["id"], "type": "system", "title": f"For {user['id']}", "body": "Hi"}
-        assert auth.client.post("/api/notifications", json=note, headers=admin).status_code == 201
+        send_notification(auth.client, admin, user["id"], type="system", title=f"For {user['id']}")
     return auth.client, first, second
 
 

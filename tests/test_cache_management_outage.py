@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import AuthActions
-from tests.test_admin import AdminPages
+from tests.admin_pages import signed_in_pages
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -15,10 +14,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 def broken(request, app, app_factory, own_redis):
     """An admin (API token and admin page session) on an app whose Redis then fails."""
     redis_app = app_factory(REDIS_URL=own_redis.url, CACHE_BREAKER_THRESHOLD=1)  # `app`: cleanup
-    auth = AuthActions(redis_app.test_client())
-    admin, headers = auth.new_user(admin=True)
-    pages = AdminPages(redis_app.test_client())
-    assert pages.login(admin["username"]).status_code == 302
+    pages, auth, headers = signed_in_pages(redis_app)
     for _ in range(2):
         auth.client.get("/api/users/me", headers=headers)
     if request.param == "stopped":

@@ -11,7 +11,7 @@ import pytest
 from fynix.caching.breaker import CircuitBreaker
 from fynix.caching.manager import get_manager
 from tests.conftest import AuthActions, grant_admin, wait_for
-from tests.gunicorn_server import Gunicorn, start_gunicorn
+from tests.gunicorn_server import Gunicorn, served_env, start_gunicorn
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -60,24 +60,16 @@ def test_an_idle_process_closes_its_breaker_and_replays_without_a_request(app_fa
 def workers(app, database_url, own_redis):
     """gunicorn with 3 workers on the test database and a Redis of this test only."""
     server = start_gunicorn(
-        {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": own_redis.url,
-            "CACHE_KEY_PREFIX": f"fynixtest-{uuid.uuid4().hex[:10]}",
-            "CACHE_BREAKER_COOLDOWN": str(COOLDOWN),
-            "CACHE_BREAKER_THRESHOLD": "1",
-        },
+        served_env(
+            database_url,
+            own_redis.url,
+            CACHE_BREAKER_COOLDOWN=str(COOLDOWN),
+            CACHE_BREAKER_THRESHOLD="1",
+        ),
         workers=WORKERS,
     )
     yield server
     server.stop()
-
-
-def _register(server: Gunicorn, app, admin: bool = False) -> tuple[int, dict]:
-    user, headers = server.register_user("w")
-    if admin:
-        grant_admin(app, user["id"])
-    return user["id"], headers
 
 
 def _first_health_of_every_worker(server: Gunicorn, admin: dict) -> dict[int, dict]:
@@ -94,8 +86,9 @@ def _first_health_of_every_worker(server: Gunicorn, admin: dict) -> dict[int, di
 
 
 def test_every_worker_recovers_while_idle_and_nothing_stale_is_served(app, workers, own_redis):
-    _, admin = _register(workers, app, admin=True)
-    _, headers = _register(workers, app)
+    admin_user, admin = workers.register_user("w")
+    grant_admin(app, admin_user["id"])
+    _, headers = workers.register_user("w")
     for _ in range(3):
         workers.json("GET", "/api/users/me", headers=headers)
     assert workers.json("GET", "/api/users/me", headers=headers)[1]["X-Cache"] == "HIT"

@@ -9,13 +9,7 @@ import sqlalchemy as sa
 
 from fynix.extensions import db
 from fynix.models import AIInteraction, Notification, Position, Quote, User
-
-
-def login(client, name: str, password: str) -> dict:
-    """Log in through the API; returns the Authorization header."""
-    response = client.post("/api/auth/login", json={"login": name, "password": password})
-    assert response.status_code == 200, response.get_json()
-    return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+from tests.conftest import AuthActions
 
 
 def seed(runner, *args: str):
@@ -63,9 +57,9 @@ def test_seed_demo_fills_an_empty_database(app, runner, client):
     assert result.exit_code == 0, result.output
     admin_password, demo_password = passwords(result.output)
 
-    admin = client.get("/api/users/me", headers=login(client, "admin", admin_password))
+    admin = client.get("/api/users/me", headers=AuthActions(client).login("admin", admin_password))
     assert admin.get_json()["is_admin"] is True
-    headers = login(client, "demo002", demo_password)
+    headers = AuthActions(client).login("demo002", demo_password)
     assert client.get("/api/users/me", headers=headers).get_json()["is_admin"] is False
     positions = client.get("/api/portfolio/positions?per_page=100", headers=headers).get_json()
     assert 5 <= positions["total"] <= 30
@@ -117,7 +111,9 @@ def test_create_admin_with_options(runner, client):
         runner, "--email", "Root@Example.com", "--username", "root", "--password", "s3cret-pass"
     )
     assert result.exit_code == 0, result.output
-    me = client.get("/api/users/me", headers=login(client, "root@example.com", "s3cret-pass"))
+    me = client.get(
+        "/api/users/me", headers=AuthActions(client).login("root@example.com", "s3cret-pass")
+    )
     assert me.get_json()["is_admin"] is True
 
 
@@ -128,7 +124,9 @@ def test_create_admin_prompts_for_a_hidden_password_twice(runner, client):
     assert result.exit_code == 0, result.output
     assert "Repeat for confirmation" in result.output
     assert "typed-pass-1" not in result.output
-    assert client.get("/api/users/me", headers=login(client, "prompted", "typed-pass-1")).is_json
+    assert client.get(
+        "/api/users/me", headers=AuthActions(client).login("prompted", "typed-pass-1")
+    ).is_json
 
 
 def test_create_admin_mismatched_confirmation_creates_nothing(runner, client):
@@ -153,7 +151,7 @@ def test_create_admin_conflict_changes_nothing(runner, client, auth):
     )
     assert result.exit_code == 1
     assert "username is already taken" in result.output
-    me = client.get("/api/users/me", headers=login(client, "taken", "user-pass-1"))
+    me = client.get("/api/users/me", headers=AuthActions(client).login("taken", "user-pass-1"))
     assert me.get_json()["is_admin"] is False
 
 

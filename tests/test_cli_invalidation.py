@@ -9,6 +9,7 @@ import pytest
 
 from fynix.caching.manager import get_manager
 from tests.conftest import AuthActions
+from tests.factories import aapl_holder
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -18,17 +19,8 @@ def market(app, app_factory, own_redis, tmp_path):
     """An app on a Redis of this test only; a holder of AAPL whose summary is cached."""
     app = app_factory(REDIS_URL=own_redis.url, CACHE_CLI_DELIVERY_TIMEOUT=10.0)  # `app`: cleanup
     auth = AuthActions(app.test_client())
-    _, admin = auth.new_user(admin=True)
-    _, holder = auth.new_user()
+    holder = aapl_holder(auth).headers
     client = auth.client
-    quote = client.put("/api/market/quotes/AAPL", json={"price": "100"}, headers=admin)
-    assert quote.status_code == 201
-    created = client.post(
-        "/api/portfolio/positions",
-        json={"symbol": "AAPL", "quantity": "10", "average_cost": "50"},
-        headers=holder,
-    )
-    assert created.status_code == 201
     csv = tmp_path / "prices.csv"
     csv.write_text("symbol,price\nAAPL,150\n")
     return app, client, holder, csv

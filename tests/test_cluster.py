@@ -19,6 +19,7 @@ from tests import test_cache as single
 from tests import test_cache_concurrency as concurrency
 from tests import test_cache_invalidation as invalidation
 from tests.conftest import AuthActions
+from tests.factories import create_position
 from tests.redis_cluster import LocalCluster, LocalSentinel, start_cluster, start_sentinel
 
 pytestmark = pytest.mark.redis
@@ -37,11 +38,11 @@ def redis_cluster():
 @pytest.fixture
 def redis_app(app_factory, redis_cluster: LocalCluster):
     """Overrides conftest's redis_app: the same app, cached on the cluster."""
-    from tests.conftest import _empty_tables
+    from tests.conftest import empty_tables
 
     app = app_factory(REDIS_CLUSTER_NODES=redis_cluster.spec)
     yield app
-    _empty_tables(app)
+    empty_tables(app)
 
 
 @pytest.fixture
@@ -89,11 +90,7 @@ def test_summary_hit_is_one_pipelined_round_trip_and_no_sql(redis_auth, io_count
     one pipeline writes to both nodes before reading either (one round trip, in parallel)."""
     _, headers = redis_auth.new_user()
     client = redis_auth.client
-    client.post(
-        "/api/portfolio/positions",
-        json={"symbol": "AAPL", "quantity": "1", "average_cost": "1"},
-        headers=headers,
-    )
+    create_position(client, headers, "AAPL", "1", "1")
     assert client.get("/api/portfolio/summary", headers=headers).headers["X-Cache"] == "MISS"
     io_counter.sql = io_counter.redis = 0
     assert client.get("/api/portfolio/summary", headers=headers).headers["X-Cache"] == "HIT"
@@ -107,11 +104,7 @@ def _fill(redis_auth, users: int = 12) -> list[dict]:
     created = []
     for n in range(users):
         _, headers = redis_auth.new_user()
-        client.post(
-            "/api/portfolio/positions",
-            json={"symbol": f"S{n}", "quantity": "1", "average_cost": "10"},
-            headers=headers,
-        )
+        create_position(client, headers, f"S{n}", "1", "10")
         for path in ("/api/portfolio/summary", "/api/users/me", "/api/notifications/unread-count"):
             client.get(path, headers=headers)
             assert client.get(path, headers=headers).headers["X-Cache"] == "HIT", path
@@ -246,13 +239,13 @@ def redis_sentinel():
 @pytest.fixture
 def sentinel_auth(app_factory, redis_sentinel: LocalSentinel):
     """AuthActions on an app whose cache is found through REDIS_SENTINELS."""
-    from tests.conftest import _empty_tables
+    from tests.conftest import empty_tables
 
     app = app_factory(
         REDIS_SENTINELS=redis_sentinel.spec, REDIS_SENTINEL_MASTER=redis_sentinel.master
     )
     yield AuthActions(app.test_client())
-    _empty_tables(app)
+    empty_tables(app)
 
 
 def test_sentinel_backend_caches_and_invalidates_on_the_primary(sentinel_auth, redis_sentinel):
@@ -261,16 +254,11 @@ def test_sentinel_backend_caches_and_invalidates_on_the_primary(sentinel_auth, r
     _, admin = sentinel_auth.new_user(admin=True)
     _, headers = sentinel_auth.new_user()
     client = sentinel_auth.client
-    created = client.post(
-        "/api/portfolio/positions",
-        json={"symbol": "AAPL", "quantity": "2", "average_cost": "10"},
-        headers=headers,
-    )
-    assert created.status_code == 201
+    created = create_position(client, headers, "AAPL", "2", "10")
     states = [client.get("/api/portfolio/summary", headers=headers) for _ in range(2)]
     assert [r.headers["X-Cache"] for r in states] == ["MISS", "HIT"]
     client.patch(
-        f"/api/portfolio/positions/{created.get_json()['id']}",
+        f"/api/portfolio/positions/{created['id']}",
         json={"quantity": "3"},
         headers=headers,
     )

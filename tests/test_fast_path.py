@@ -6,20 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import AuthActions
+from tests.conftest import USER_READS, AuthActions
+from tests.factories import create_position, put_quote
 
 pytestmark = pytest.mark.redis
 
-ROUTES = (
-    "/api/users/me",
-    "/api/portfolio/summary",
-    "/api/portfolio/positions",
-    "/api/notifications",
-    "/api/notifications/unread-count",
-    "/api/ai/threads",
-    "/api/market/quotes?symbols=AAPL,MSFT",
-    "/api/public/market-overview",
-)
+ROUTES = (*USER_READS, "/api/market/quotes?symbols=AAPL,MSFT", "/api/public/market-overview")
 VARYING = {"Age", "Date"}
 
 
@@ -32,12 +24,8 @@ def twins(app_factory, redis_server, redis_app):
     auth = AuthActions(fast.test_client())
     _, admin = auth.new_user(admin=True)
     _, user = auth.new_user()
-    auth.client.put("/api/market/quotes/AAPL", json={"price": "7.5"}, headers=admin)
-    auth.client.post(
-        "/api/portfolio/positions",
-        json={"symbol": "AAPL", "quantity": "2", "average_cost": "5"},
-        headers=user,
-    )
+    put_quote(auth.client, admin, "AAPL", "7.5")
+    create_position(auth.client, user, "AAPL", "2", "5")
     return fast.test_client(), slow.test_client(), {**user, "X-Request-ID": "twin-1"}
 
 

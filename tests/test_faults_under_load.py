@@ -14,12 +14,11 @@ import os
 import shutil
 import signal
 import time
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from tests.gunicorn_server import start_gunicorn
+from tests.gunicorn_server import served_env, start_gunicorn
 from tests.services import start_redis
 from tests.workload import Workload, make_users, record_result
 
@@ -40,17 +39,13 @@ def is_hit(outcome) -> bool:
 @pytest.fixture
 def start_server(app_factory, own_redis):
     """Start gunicorn (2 workers) on a database and this test's Redis; empties tables after."""
-    from tests.conftest import _empty_tables
+    from tests.conftest import empty_tables
 
     started = []
 
     def start(database_url: str):
         server = start_gunicorn(
-            {
-                "DATABASE_URL": database_url,
-                "REDIS_URL": own_redis.url,
-                "CACHE_KEY_PREFIX": f"fynixtest-{uuid.uuid4().hex[:10]}",
-            },
+            served_env(database_url, own_redis.url),
             workers=2,
         )
         started.append((server, database_url))
@@ -59,7 +54,7 @@ def start_server(app_factory, own_redis):
     yield start
     for server, url in started:
         server.stop()
-        _empty_tables(app_factory(SQLALCHEMY_DATABASE_URI=url))
+        empty_tables(app_factory(SQLALCHEMY_DATABASE_URI=url))
 
 
 def _restart(own_redis) -> None:

@@ -21,6 +21,7 @@ from fynix.market.feed.runner import FeedRunner
 from fynix.market.feed.simulated import START_PRICE, SimulatedProvider, start_quotes
 from fynix.market.feed.status import feed_status
 from tests.conftest import AuthActions
+from tests.factories import create_position
 from tests.feed_helpers import (
     FakeClock,
     assert_readers_see,
@@ -68,8 +69,7 @@ def test_start_quotes_given_symbols_most_held_or_every_quote(app, client):
     for symbols in (["AAA", "BBB", "CCC"], ["AAA", "BBB"], ["AAA"], ["NEW"]):
         _, headers = auth.new_user()
         for symbol in symbols:
-            body = {"symbol": symbol, "quantity": "1", "average_cost": "1"}
-            assert client.post("/api/portfolio/positions", json=body, headers=headers).status_code
+            create_position(client, headers, symbol, "1", "1")
     with app.app_context():
         assert start_quotes(most_held=2) == {
             "AAA": (Decimal("1.00"), "USD"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import AuthActions
-from tests.test_admin_browser import browser, live_server  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
 
@@ -28,7 +27,7 @@ async ({token, read, write, body}) => {
 
 
 @pytest.fixture
-def page(browser, live_server):  # noqa: F811 (the imported fixtures)
+def page(browser, live_server):
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"{live_server.url}/api/docs")  # the API's own docs page: same origin
@@ -37,7 +36,8 @@ def page(browser, live_server):  # noqa: F811 (the imported fixtures)
 
 
 @pytest.fixture
-def people(live_server):  # noqa: F811
+def tokens(live_server):
+    """AuthActions with the bearer tokens of an admin and of a user."""
     auth = AuthActions(live_server.app.test_client())
     _, admin = auth.new_user(admin=True)
     _, user = auth.new_user()
@@ -51,16 +51,16 @@ def _run(page, token, read, method, path, body=None):
     )
 
 
-def test_a_new_position_shows_in_the_next_summary(page, people):
-    _, _, token = people
+def test_a_new_position_shows_in_the_next_summary(page, tokens):
+    _, _, token = tokens
     body = {"symbol": "AAPL", "quantity": "2", "average_cost": "10"}
     seen = _run(page, token, "/api/portfolio/summary", "POST", "/api/portfolio/positions", body)
     assert seen["status"] == 201
     assert (seen["before"]["positions_count"], seen["after"]["positions_count"]) == (0, 1)
 
 
-def test_read_all_shows_in_the_next_unread_count(page, people):
-    auth, admin, token = people
+def test_read_all_shows_in_the_next_unread_count(page, tokens):
+    auth, admin, token = tokens
     me = auth.client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
     sent = auth.client.post(
         "/api/notifications",
@@ -75,8 +75,8 @@ def test_read_all_shows_in_the_next_unread_count(page, people):
     assert (seen["before"]["unread_count"], seen["after"]["unread_count"]) == (1, 0)
 
 
-def test_a_quote_change_shows_in_the_public_overview(page, people):
-    _, admin, _ = people
+def test_a_quote_change_shows_in_the_public_overview(page, tokens):
+    _, admin, _ = tokens
     first = _run(page, admin, "/api/public/market-overview", "PUT", "/api/market/quotes/AAPL",
                  {"price": "100"})  # fmt: skip
     second = _run(page, admin, "/api/public/market-overview", "PUT", "/api/market/quotes/AAPL",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.admin_pages import AdminPages
 from tests.api_calls import BASELINES, Call, Operation, operations, send
 
 NUL = "ab\x00cd"
@@ -118,8 +119,6 @@ ADMIN_FORMS = [
 
 @pytest.mark.parametrize(("path", "form", "field"), ADMIN_FORMS)
 def test_admin_forms_refuse_nul_with_the_form_shown_again(app, client, auth, path, form, field):
-    from tests.test_admin import AdminPages
-
     pages = AdminPages(client)
     admin, _ = auth.new_user(admin=True)
     if path != "/admin/login":
@@ -135,8 +134,6 @@ def test_admin_forms_refuse_nul_with_the_form_shown_again(app, client, auth, pat
 
 @pytest.mark.parametrize("query", ["q=%00", "q=a%00b&page=1", "page=%00"])
 def test_admin_user_search_refuses_nul(client, auth, query):
-    from tests.test_admin import AdminPages
-
     admin, _ = auth.new_user(admin=True)
     assert AdminPages(client).login(admin["username"]).status_code == 302
     response = client.get(f"/admin/users?{query}")

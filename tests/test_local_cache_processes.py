@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.gunicorn_server import start_gunicorn
+from tests.gunicorn_server import start_gunicorn, summaries_after_writes
 
 pytestmark = pytest.mark.slow
 
@@ -33,24 +33,7 @@ def server(shared):
 def test_two_workers_without_redis_never_serve_a_stale_read(server):
     assert len(server.worker_pids()) == 2
     _, headers = server.register_user("l")
-    status, _, position = server.json(
-        "POST",
-        "/api/portfolio/positions",
-        {"symbol": "AAPL", "quantity": "1", "average_cost": "10"},
-        headers,
-    )
-    assert status == 201
-    states, stale = [], 0
-    for quantity in range(2, 22):
-        path = f"/api/portfolio/positions/{position['id']}"
-        assert server.json("PATCH", path, {"quantity": str(quantity)}, headers)[0] == 200
-        for _ in range(4):  # a new connection each time: either worker may answer
-            status, response_headers, summary = server.json(
-                "GET", "/api/portfolio/summary", headers=headers
-            )
-            assert status == 200
-            states.append(response_headers["X-Cache"])
-            stale += summary["holdings"][0]["quantity"] != f"{quantity}.00"
+    states, stale = summaries_after_writes(server, headers, writes=20, reads=4)
     assert stale == 0
     assert "HIT" in states  # the in-process cache is on, in both workers
 

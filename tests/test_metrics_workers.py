@@ -13,8 +13,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.gunicorn_server import Gunicorn, start_gunicorn
-from tests.test_metrics import LATENCY_COUNT, REQUESTS, parse, request_labels, value
+from tests.gunicorn_server import Gunicorn, served_env, start_gunicorn
+from tests.metrics_samples import LATENCY_COUNT, REQUESTS, parse, request_labels, value
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -25,13 +25,7 @@ NOT_FOUND = request_labels("<unmatched>", "GET", 404)
 @pytest.fixture(scope="module")
 def server(database_url, redis_server) -> Iterator[Gunicorn]:
     """gunicorn with 2 workers on the test database and Redis, its own metrics directory."""
-    instance = start_gunicorn(
-        {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_server,
-            "CACHE_KEY_PREFIX": f"fynixtest-{uuid.uuid4().hex[:10]}",
-        }
-    )
+    instance = start_gunicorn(served_env(database_url, redis_server))
     yield instance
     instance.stop()
 

@@ -8,12 +8,11 @@ rule hold across nodes), an entry one node computed is a HIT on the other, and
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 
 from tests.conftest import grant_admin
-from tests.gunicorn_server import start_gunicorn
+from tests.gunicorn_server import served_env, start_gunicorn
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -21,11 +20,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def nodes(database_url, redis_server):
     """Nodes A and B (2 workers each): same DATABASE_URL, REDIS_URL and key prefix."""
-    env = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_server,
-        "CACHE_KEY_PREFIX": f"fynixtest-{uuid.uuid4().hex[:10]}",
-    }
+    env = served_env(database_url, redis_server)
     node_a = start_gunicorn(env)
     try:
         node_b = start_gunicorn(env)

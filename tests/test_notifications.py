@@ -8,22 +8,9 @@ import pytest
 
 from fynix.extensions import db
 from tests.conftest import ACCOUNT_CHECK, captured_sql
+from tests.factories import send_notification
 
 URL = "/api/notifications"
-
-
-@pytest.fixture
-def admin(auth) -> dict:
-    """Auth headers of an administrator."""
-    return auth.new_user(admin=True)[1]
-
-
-def send(client, admin_headers, user_id, **fields):
-    """Deliver a notification through the admin endpoint; returns its JSON."""
-    body = {"user_id": user_id, "type": "info", "title": "Hello", "body": "Text"} | fields
-    response = client.post(URL, json=body, headers=admin_headers)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
 
 
 def unread_count(client, headers) -> int:
@@ -38,9 +25,11 @@ def listed_ids(client, headers, query: str = "") -> list[int]:
     return [item["id"] for item in response.get_json()["items"]]
 
 
-def test_admin_sends_and_recipient_sees_it(client, auth, admin):
+def test_admin_sends_and_recipient_sees_it(client, auth, admin_headers):
     user, headers = auth.new_user()
-    sent = send(client, admin, user["id"], type="price_alert", title=" AAPL up ", body="+5%")
+    sent = send_notification(
+        client, admin_headers, user["id"], type="price_alert", title=" AAPL up ", body="+5%"
+    )
     assert sent["user_id"] == user["id"]
     assert (sent["type"], sent["title"], sent["body"]) == ("price_alert", "AAPL up", "+5%")
     assert sent["is_read"] is False
@@ -61,9 +50,11 @@ def test_send_requires_admin(client, auth):
     assert unread_count(client, headers) == 0
 
 
-def test_send_to_unknown_user_is_422_on_user_id(client, admin):
+def test_send_to_unknown_user_is_422_on_user_id(client, admin_headers):
     response = client.post(
-        URL, json={"user_id": 999999, "type": "info", "title": "t", "body": "b"}, headers=admin
+        URL,
+        json={"user_id": 999999, "type": "info", "title": "t", "body": "b"},
+        headers=admin_headers,
     )
     assert response.status_code == 422
     assert list(response.get_json()["errors"]) == ["user_id"]
@@ -73,13 +64,13 @@ def test_send_notification_service_is_reusable(app, auth):
     user, headers = auth.new_user()
     with app.app_context():
         from fynix.errors import APIError
-        from fynix.notifications.services import send_notification
+        from fynix.notifications import services
 
-        notification = send_notification(user["id"], "digest", "Weekly", "Your week")
+        notification = services.send_notification(user["id"], "digest", "Weekly", "Your week")
         assert notification.id
         assert notification.is_read is False
         with pytest.raises(APIError) as error:
-            send_notification(user["id"] + 1000, "digest", "Weekly", "Your week")
+            services.send_notification(user["id"] + 1000, "digest", "Weekly", "Your week")
         assert error.value.status == 422
         assert "user_id" in error.value.errors
     assert unread_count(app.test_client(), headers) == 1
@@ -111,29 +102,31 @@ VALID = {"type": "info", "title": "Title", "body": "Body"}
         ({"unexpected": 1}, "unexpected"),
     ],
 )
-def test_send_validation_is_422_with_field(client, auth, admin, changes, field):
+def test_send_validation_is_422_with_field(client, auth, admin_headers, changes, field):
     user, headers = auth.new_user()
     body = {"user_id": user["id"], **VALID, **changes}
     body = {key: value for key, value in body.items() if value is not None}
-    response = client.post(URL, json=body, headers=admin)
+    response = client.post(URL, json=body, headers=admin_headers)
     assert response.status_code == 422
     assert field in response.get_json()["errors"]
     assert unread_count(client, headers) == 0
 
 
-def test_send_malformed_json_is_400(client, admin):
+def test_send_malformed_json_is_400(client, admin_headers):
     response = client.post(
-        URL, data='{"user_id": 1,', content_type="application/json", headers=admin
+        URL, data='{"user_id": 1,', content_type="application/json", headers=admin_headers
     )
     assert response.status_code == 400
     assert response.get_json()["message"]
 
 
-def test_list_is_own_and_newest_first(client, auth, admin):
+def test_list_is_own_and_newest_first(client, auth, admin_headers):
     alice, alice_headers = auth.new_user()
     bob, bob_headers = auth.new_user()
-    mine = [send(client, admin, alice["id"], title=f"n{i}")["id"] for i in range(3)]
-    theirs = send(client, admin, bob["id"])["id"]
+    mine = [
+        send_notification(client, admin_headers, alice["id"], title=f"n{i}")["id"] for i in range(3)
+    ]
+    theirs = send_notification(client, admin_headers, bob["id"])["id"]
     assert listed_ids(client, alice_headers) == mine[::-1]
     assert listed_ids(client, bob_headers) == [theirs]
     items = client.get(URL, headers=alice_headers).get_json()["items"]
@@ -141,11 +134,11 @@ def test_list_is_own_and_newest_first(client, auth, admin):
     assert stamps == sorted(stamps, reverse=True)
 
 
-def test_filters_unread_and_type(client, auth, admin):
+def test_filters_unread_and_type(client, auth, admin_headers):
     user, headers = auth.new_user()
-    alert = send(client, admin, user["id"], type="price_alert")["id"]
-    info = send(client, admin, user["id"], type="info")["id"]
-    read_alert = send(client, admin, user["id"], type="price_alert")["id"]
+    alert = send_notification(client, admin_headers, user["id"], type="price_alert")["id"]
+    info = send_notification(client, admin_headers, user["id"], type="info")["id"]
+    read_alert = send_notification(client, admin_headers, user["id"], type="price_alert")["id"]
     assert client.post(f"{URL}/{read_alert}/read", headers=headers).status_code == 200
     assert listed_ids(client, headers, "?unread=true") == [info, alert]
     assert listed_ids(client, headers, "?unread=false") == [read_alert]
@@ -175,9 +168,9 @@ def test_list_bad_query_is_422(client, auth, query, field):
     assert field in response.get_json()["errors"]
 
 
-def test_pagination_shape_and_range(client, auth, admin):
+def test_pagination_shape_and_range(client, auth, admin_headers):
     user, headers = auth.new_user()
-    ids = [send(client, admin, user["id"])["id"] for _ in range(5)][::-1]
+    ids = [send_notification(client, admin_headers, user["id"])["id"] for _ in range(5)][::-1]
     second = client.get(f"{URL}?page=2&per_page=2", headers=headers).get_json()
     assert [item["id"] for item in second["items"]] == ids[2:4]
     assert (second["page"], second["per_page"], second["total"]) == (2, 2, 5)
@@ -189,10 +182,10 @@ def test_pagination_shape_and_range(client, auth, admin):
     assert (largest["per_page"], len(largest["items"])) == (100, 5)
 
 
-def test_mark_read_is_idempotent_and_keeps_read_at(client, auth, admin):
+def test_mark_read_is_idempotent_and_keeps_read_at(client, auth, admin_headers):
     user, headers = auth.new_user()
-    first = send(client, admin, user["id"])["id"]
-    send(client, admin, user["id"])
+    first = send_notification(client, admin_headers, user["id"])["id"]
+    send_notification(client, admin_headers, user["id"])
     assert unread_count(client, headers) == 2
     once = client.post(f"{URL}/{first}/read", headers=headers)
     assert once.status_code == 200
@@ -205,11 +198,11 @@ def test_mark_read_is_idempotent_and_keeps_read_at(client, auth, admin):
     assert unread_count(client, headers) == 1
 
 
-def test_read_all_updates_only_own_unread(client, auth, admin):
+def test_read_all_updates_only_own_unread(client, auth, admin_headers):
     user, headers = auth.new_user()
     other, other_headers = auth.new_user()
-    ids = [send(client, admin, user["id"])["id"] for _ in range(3)]
-    send(client, admin, other["id"])
+    ids = [send_notification(client, admin_headers, user["id"])["id"] for _ in range(3)]
+    send_notification(client, admin_headers, other["id"])
     client.post(f"{URL}/{ids[0]}/read", headers=headers)
     assert unread_count(client, headers) == 2
     response = client.post(f"{URL}/read-all", headers=headers)
@@ -222,10 +215,10 @@ def test_read_all_updates_only_own_unread(client, auth, admin):
     assert all(item["is_read"] and item["read_at"] for item in items)
 
 
-def test_delete_removes_and_updates_count(client, auth, admin):
+def test_delete_removes_and_updates_count(client, auth, admin_headers):
     user, headers = auth.new_user()
-    keep = send(client, admin, user["id"])["id"]
-    gone = send(client, admin, user["id"])["id"]
+    keep = send_notification(client, admin_headers, user["id"])["id"]
+    gone = send_notification(client, admin_headers, user["id"])["id"]
     assert unread_count(client, headers) == 2
     response = client.delete(f"{URL}/{gone}", headers=headers)
     assert response.status_code == 204
@@ -237,10 +230,12 @@ def test_delete_removes_and_updates_count(client, auth, admin):
 
 
 @pytest.mark.parametrize(("method", "suffix"), [("post", "/read"), ("delete", "")])
-def test_another_users_notification_is_404_and_unchanged(client, auth, admin, method, suffix):
+def test_another_users_notification_is_404_and_unchanged(
+    client, auth, admin_headers, method, suffix
+):
     owner, owner_headers = auth.new_user()
     _, intruder = auth.new_user()
-    target = send(client, admin, owner["id"])["id"]
+    target = send_notification(client, admin_headers, owner["id"])["id"]
     response = getattr(client, method)(f"{URL}/{target}{suffix}", headers=intruder)
     assert response.status_code == 404
     assert response.get_json()["message"] == "Notification not found."
@@ -271,12 +266,12 @@ def test_anonymous_is_401(client, method, path):
     assert response.get_json()["message"]
 
 
-def test_queries_use_the_notification_indexes(app_factory, auth, admin):
+def test_queries_use_the_notification_indexes(app_factory, auth, admin_headers):
     """Few statements, and each filter is served by its index (EXPLAIN on both dialects)."""
     app = app_factory(CACHE_ENABLED=False)
     client = app.test_client()
     user, headers = auth.new_user()
-    send(auth.client, admin, user["id"], type="price_alert")
+    send_notification(auth.client, admin_headers, user["id"], type="price_alert")
     expected = {
         "?unread=true": "idx_notifications_user_unread_created",
         "?type=price_alert": "idx_notifications_user_type_created",
@@ -331,7 +326,7 @@ def test_cached_reads_are_fresh_after_every_write(redis_app):
     auth = AuthActions(client)
     user, headers = auth.new_user()
     _, admin_headers = auth.new_user(admin=True)
-    first = send(client, admin_headers, user["id"])["id"]
+    first = send_notification(client, admin_headers, user["id"])["id"]
 
     def read(path: str):
         response = client.get(f"{URL}{path}", headers=headers)
@@ -342,7 +337,7 @@ def test_cached_reads_are_fresh_after_every_write(redis_app):
     assert read("/unread-count") == ("HIT", {"unread_count": 1})
     assert read("?unread=true")[1]["total"] == 1
     assert read("?unread=true")[0] == "HIT"
-    second = send(client, admin_headers, user["id"])["id"]
+    second = send_notification(client, admin_headers, user["id"])["id"]
     assert read("/unread-count")[1] == {"unread_count": 2}
     assert [item["id"] for item in read("?unread=true")[1]["items"]] == [second, first]
     client.post(f"{URL}/{first}/read", headers=headers)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import gc
 import http.client
 import json
-import uuid
 
 import pytest
 import redis
 
-from tests.gunicorn_server import start_gunicorn
+from tests.gunicorn_server import served_env, start_gunicorn
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -43,14 +42,13 @@ def test_every_redis_connection_pool_of_the_app_has_bounded_timeouts(app_factory
 def limited(request, app, database_url, own_redis):
     """gunicorn with rate limits stored in a Redis of this test only."""
     server = start_gunicorn(
-        {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": own_redis.url,
-            "CACHE_KEY_PREFIX": f"fynixtest-{uuid.uuid4().hex[:10]}",
-            "RATELIMIT_ENABLED": "true",
-            "RATELIMIT_LOGIN": "1000 per minute",
-            "RATELIMIT_FAIL_CLOSED": "true" if request.param == "fail-closed" else "false",
-        }
+        served_env(
+            database_url,
+            own_redis.url,
+            RATELIMIT_ENABLED="true",
+            RATELIMIT_LOGIN="1000 per minute",
+            RATELIMIT_FAIL_CLOSED="true" if request.param == "fail-closed" else "false",
+        )
     )
     yield request.param, server
     server.stop()

@@ -9,8 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from fynix.extensions import db
-from tests.conftest import TABLES
-from tests.test_security import assert_envelope
+from tests.conftest import TABLES, assert_envelope
 
 # -- Redis holds data, never code -------------------------------------------------------------
 

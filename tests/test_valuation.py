@@ -16,7 +16,7 @@ from fynix.market.prices import PriceBook, QuotePrice, load_price_book
 from fynix.portfolio.schemas import SummarySchema
 from fynix.portfolio.services import get_summary, load_holdings
 from fynix.portfolio.valuation import Holding, value_portfolio
-from tests.test_portfolio import open_position, put_quote
+from tests.factories import create_position, put_quote
 
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
@@ -132,8 +132,8 @@ def test_uncached_summary_reads_only_the_held_symbols_quotes(app, client, auth):
     user_id = user["id"]
     for symbol, price in (("HELD", "12.50"), ("OTHER", "7")):
         put_quote(client, admin, symbol, price)
-    assert open_position(client, headers, symbol="HELD", quantity="2").status_code == 201
-    assert open_position(client, headers, symbol="NOQUOTE", quantity="1").status_code == 201
+    create_position(client, headers, "HELD", "2", "150.25")
+    create_position(client, headers, "NOQUOTE", "1", "150.25")
     with app.app_context():
         assert set(load_price_book(["HELD", "NOQUOTE"]).quotes) == {"HELD"}
         summary = get_summary(user_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, url_for
 
 from fynix.admin import blp
@@ -14,6 +16,17 @@ UNREACHABLE = "The cache backend is unreachable; nothing was changed. Retry when
 
 def _plural(count: int, singular: str, plural: str) -> str:
     return f"{count} {singular if count == 1 else plural}"
+
+
+def _flash_outcome(action: Callable[[], int], done: str) -> None:
+    """Run a cache action and flash how many entries it touched, or that nothing changed
+    because the backend is unreachable (the admin retries; no 500 page)."""
+    try:
+        count = action()
+    except Bypass:
+        flash(UNREACHABLE, "error")
+    else:
+        flash(done.format(_plural(count, "entry", "entries")), "success")
 
 
 def render_cache_page(
@@ -46,12 +59,7 @@ def warm_cache():
     if not form.validate_on_submit():
         flash_errors(form)
         return redirect(url_for("admin.show_cache"))
-    try:
-        warmed = manage.warm(limit_users=form.users.data)
-    except Bypass:
-        flash(UNREACHABLE, "error")
-    else:
-        flash(f"Warmed {_plural(warmed, 'entry', 'entries')}.", "success")
+    _flash_outcome(lambda: manage.warm(limit_users=form.users.data), "Warmed {}.")
     return redirect(url_for("admin.show_cache"))
 
 
@@ -59,12 +67,7 @@ def warm_cache():
 def clear_cache():
     """Drop every entry of this application (nothing else in the Redis database)."""
     if ActionForm().validate_on_submit():
-        try:
-            deleted = manage.clear_all()
-        except Bypass:
-            flash(UNREACHABLE, "error")
-        else:
-            flash(f"Deleted {_plural(deleted, 'entry', 'entries')}.", "success")
+        _flash_outcome(manage.clear_all, "Deleted {}.")
     return redirect(url_for("admin.show_cache"))
 
 

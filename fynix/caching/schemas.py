@@ -23,24 +23,6 @@ class CacheHealthSchema(Schema):
     )
 
 
-class NamespaceStatsSchema(Schema):
-    """Counters of one namespace."""
-
-    hits = fields.Integer(required=True)
-    misses = fields.Integer(required=True)
-    bypasses = fields.Integer(required=True)
-    errors = fields.Integer(required=True)
-    hit_ratio = fields.Float(allow_none=True, required=True)
-    target_hit_ratio = fields.Float(allow_none=True, required=True)
-    keys = fields.Integer(
-        allow_none=True,
-        required=True,
-        metadata={"description": "Entries and locks (generation keys excluded); null if down"},
-    )
-    memory_bytes = fields.Integer(allow_none=True, required=True)
-    ttl = fields.Integer(required=True)
-
-
 class TotalsSchema(Schema):
     """Counters summed over namespaces."""
 
@@ -49,6 +31,19 @@ class TotalsSchema(Schema):
     bypasses = fields.Integer(required=True)
     errors = fields.Integer(required=True)
     hit_ratio = fields.Float(allow_none=True, required=True)
+
+
+class NamespaceStatsSchema(TotalsSchema):
+    """Counters of one namespace (the totals' fields), its target, size and TTL."""
+
+    target_hit_ratio = fields.Float(allow_none=True, required=True)
+    keys = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Entries and locks (generation keys excluded); null if down"},
+    )
+    memory_bytes = fields.Integer(allow_none=True, required=True)
+    ttl = fields.Integer(required=True)
 
 
 class RedisStateSchema(Schema):
