@@ -6,7 +6,7 @@ import itertools
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import pytest
 import sqlalchemy as sa
@@ -70,13 +70,16 @@ def redis_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def app_factory(database_url, request):
-    """Build apps on the test database; each gets a unique cache prefix."""
+def app_factory(database_url, tmp_path_factory):
+    """Build apps on the test database; each gets a unique cache prefix, and the host files
+    of the cache (generation tables, owed invalidations) go to the session's temp folder."""
     apps = []
+    local_dir = tmp_path_factory.getbasetemp() / "cache-local"
 
     def build(**overrides):
         overrides.setdefault("SQLALCHEMY_DATABASE_URI", database_url)
         overrides.setdefault("CACHE_KEY_PREFIX", f"fynixtest-{uuid.uuid4().hex[:10]}")
+        overrides.setdefault("CACHE_LOCAL_DIR", str(local_dir))
         app = create_app(TestingConfig, **overrides)
         apps.append(app)
         return app
@@ -87,6 +90,19 @@ def app_factory(database_url, request):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+    _close_rate_limit_storage()
+
+
+def _close_rate_limit_storage() -> None:
+    """Flask-Limiter keeps one storage for the process, replaced by each app's init_app:
+    close a Redis one's connections now rather than leave them to the garbage collector
+    (which would warn in whatever test happens to run then)."""
+    from fynix.extensions import limiter
+
+    with suppress(AssertionError, AttributeError):
+        client = limiter.storage.storage
+        if hasattr(client, "close"):
+            client.close()
 
 
 @pytest.fixture

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from flask import Flask, Response, g, request
 
-from fynix.caching.backends import build_store
+from fynix.caching.backends import build_store, redis_target
 from fynix.caching.hooks import CacheHooks, Identity, SharedSource, WarmRequest
 from fynix.caching.manager import CacheManager, get_manager
+from fynix.caching.owed import OwedInvalidations, owed_path
 from fynix.caching.shared import SharedCopy
+from fynix.caching.store import RedisStore
 
 __all__ = ["CacheHooks", "Identity", "SharedSource", "WarmRequest", "get_manager", "init_cache"]
 
@@ -23,6 +25,11 @@ def init_cache(app: Flask, hooks: CacheHooks) -> None:
     """Bind the backend chosen by the configuration; in testing, check every write."""
     manager = CacheManager(app.config, build_store(app))
     manager.hooks = hooks
+    if isinstance(manager.store, RedisStore):
+        manager.owed = OwedInvalidations(owed_path(
+            app.config.get("CACHE_LOCAL_DIR") or app.instance_path,
+            manager.prefix, redis_target(app.config),
+        ))  # fmt: skip
     namespaces = [source.namespace for source in hooks.shared]
     if len(set(namespaces)) != len(namespaces):  # each is published with its own generation
         raise ValueError("one shared source per namespace")

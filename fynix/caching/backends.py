@@ -72,6 +72,15 @@ def redis_client(config: Any) -> tuple[Any, str] | None:
     return None
 
 
+def redis_target(config: Any) -> str:
+    """Which Redis the configuration names (the same precedence as ``redis_client``)."""
+    if config.get("REDIS_CLUSTER_NODES"):
+        return f"cluster:{config['REDIS_CLUSTER_NODES']}"
+    if config.get("REDIS_SENTINELS"):
+        return f"sentinel:{config['REDIS_SENTINELS']}/{config['REDIS_SENTINEL_MASTER']}"
+    return f"url:{config.get('REDIS_URL')}"
+
+
 def build_store(app: Flask) -> RedisStore | LocalStore | None:
     """Bind Flask-Caching for this config and return Fynix's store on the same backend."""
     config = app.config

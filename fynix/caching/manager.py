@@ -18,6 +18,7 @@ from fynix.caching.breaker import CircuitBreaker
 from fynix.caching.hooks import CacheHooks
 from fynix.caching.keys import stats_key
 from fynix.caching.namespaces import EXTRA_TTL_SETTINGS, NAMESPACES
+from fynix.caching.owed import CLEAR_ALL, OwedInvalidations
 from fynix.caching.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,6 @@ log = logging.getLogger(__name__)
 STATS_FLUSH_SECONDS = 1.0
 RECOVERY_PROBE_SECONDS = 0.2
 STATS_TTL = 7 * 24 * 3600
-MAX_PENDING = 10_000
-CLEAR_ALL = "*"
 
 
 def new_token() -> str:
@@ -63,9 +62,8 @@ class CacheManager:
         self.lock_wait = float(config["CACHE_LOCK_WAIT"])
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
-        self._pending: dict[str, int] = {}  # generation key -> when owed (a sequence number)
-        self._owed = 0
-        self._pending_lock = threading.Lock()
+        self.owed = OwedInvalidations()  # given its host file by init_cache
+        self._adopted = False  # whether this process has read the host's owed file yet
         self._worker_pid: int | None = None
         self._worker_started = False  # reset in a forked child (see _forget_threads)
         self.closed = False
@@ -87,7 +85,10 @@ class CacheManager:
         if not self.breaker.allow():
             raise Bypass("circuit open")
         try:
-            if self._pending:
+            if not self._adopted:  # a new process first takes what the host owes
+                self._adopted = True
+                self.owed.adopt()
+            if self.owed.count:
                 self._replay_pending()
             result = getattr(self.store, operation)(*args, **kwargs)
         except StoreError as exc:
@@ -129,15 +130,7 @@ class CacheManager:
         return token
 
     def _owe(self, gen_keys: list[str]) -> None:
-        with self._pending_lock:
-            self._owed += 1
-            if CLEAR_ALL in self._pending:
-                self._pending[CLEAR_ALL] = self._owed
-            elif len(self._pending) + len(gen_keys) > MAX_PENDING:
-                log.error("too many lost invalidations; the cache will be cleared on recovery")
-                self._pending = {CLEAR_ALL: self._owed}
-            else:
-                self._pending.update(dict.fromkeys(gen_keys, self._owed))
+        self.owed.add(gen_keys)
         self._ensure_worker()
 
     def _replay_pending(self) -> None:
@@ -147,18 +140,14 @@ class CacheManager:
         write owed it meanwhile), so no other thread, e.g. a command's ``deliver_pending``
         while the background thread's replay hangs, can take a replay in flight for done.
         """
-        with self._pending_lock:
-            pending = dict(self._pending)
+        pending = self.owed.due()
         if not pending:
             return
         if CLEAR_ALL in pending:
             self._delete_all_entries()
         else:
             self.store.set_many(dict.fromkeys(pending, new_token().encode()), self.gen_ttl)
-        with self._pending_lock:
-            for key, owed in pending.items():
-                if self._pending.get(key) == owed:
-                    del self._pending[key]
+        self.owed.settle(pending)
         log.warning("replayed %d lost cache invalidations", len(pending))
 
     def _delete_all_entries(self) -> None:
@@ -169,7 +158,7 @@ class CacheManager:
     @property
     def pending_invalidations(self) -> int:
         """How many invalidations wait for Redis to come back."""
-        return len(self._pending)
+        return self.owed.count
 
     def recover(self) -> bool:
         """Probe Redis now (whatever the breaker says) and replay what is owed; True when
@@ -177,7 +166,7 @@ class CacheManager:
         if not self.enabled:
             return True
         try:
-            if self._pending:
+            if self.owed.count:
                 self._replay_pending()
             else:
                 self.store.ping()
@@ -185,17 +174,17 @@ class CacheManager:
             self.breaker.record_failure(exc)
             return False
         self._succeeded()
-        return not self._pending
+        return not self.owed.count
 
     def deliver_pending(self, timeout: float) -> bool:
         """Retry owed invalidations with backoff for up to ``timeout`` seconds."""
         deadline, delay = time.monotonic() + timeout, 0.05
-        while self._pending:
+        while self.owed.count:
             if self.recover() or time.monotonic() + delay > deadline:
                 break
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
-        return not self._pending
+        return not self.owed.count
 
     # -- stats -----------------------------------------------------------------------
     def count(self, namespace: str, kind: str, amount: int = 1) -> None:
@@ -228,7 +217,8 @@ class CacheManager:
 
     def maintain(self) -> float:
         """One round of background work; returns how long to sleep before the next."""
-        troubled = bool(self._pending) or self.breaker.state != "closed"
+        self.owed.adopt()  # what other processes of the host owe
+        troubled = bool(self.owed.count) or self.breaker.state != "closed"
         if troubled:
             troubled = not self.recover()
         if not troubled:
@@ -262,6 +252,7 @@ def _forget_threads() -> None:
     """In a forked child (a gunicorn worker) no maintenance thread runs yet."""
     for manager in list(_MANAGERS):
         manager._worker_started = False
+        manager._adopted = False
 
 
 os.register_at_fork(after_in_child=_forget_threads)

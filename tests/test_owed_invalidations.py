@@ -1,0 +1,137 @@
+"""Invalidations Redis could not take are owed, and no process of the host forgets them:
+not a command's delivery while a replay hangs, not a worker restarted by a deploy, not the
+other workers, which would otherwise keep serving what the write made stale."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import pytest
+import redis
+
+from fynix.caching.manager import get_manager
+from fynix.caching.owed import OwedInvalidations
+from tests.conftest import AuthActions, wait_for
+from tests.processes import start_redis
+
+pytestmark = pytest.mark.redis
+
+POSITION = {"symbol": "AAPL", "quantity": "2", "average_cost": "10"}
+
+
+def test_a_replay_in_flight_is_still_owed(app_factory, own_redis):
+    app = app_factory(REDIS_URL=own_redis.url)
+    manager = get_manager(app)
+    own_redis.pause()  # writes hang until the socket timeout
+    try:
+        manager.bump([f"{manager.prefix}:portfolio:{{u1.x}}:gen"])
+        assert manager.pending_invalidations == 1
+        replay = threading.Thread(target=manager.recover)
+        replay.start()
+        time.sleep(0.05)  # the replay is now waiting for Redis
+        assert manager.pending_invalidations == 1
+        assert not manager.deliver_pending(0.0)
+        replay.join()
+    finally:
+        own_redis.resume()
+    assert manager.deliver_pending(5.0)
+    assert manager.pending_invalidations == 0
+
+
+@pytest.fixture
+def restorable_redis(tmp_path):
+    """A redis-server that can be stopped and started again from a dump (a restore, or a
+    restart of a Redis that persists): what it had before the outage comes back."""
+    extra = ["--dir", str(tmp_path), "--dbfilename", "dump.rdb"]
+    servers = [start_redis(extra=extra)]
+
+    class Restorable:
+        url = servers[0].url
+
+        def save_and_stop(self) -> None:
+            with redis.Redis.from_url(self.url) as client:
+                client.save()
+            servers[-1].stop()
+
+        def start_from_dump(self) -> None:
+            servers.append(start_redis(port=servers[0].port, extra=extra))
+
+    yield Restorable()
+    servers[-1].stop()
+
+
+@pytest.fixture
+def deployment(app_factory, restorable_redis, tmp_path):
+    """Build apps of one deployment on one host: same Redis, prefix and local folder."""
+    shared = {
+        "REDIS_URL": restorable_redis.url,
+        "CACHE_KEY_PREFIX": f"fynixtest-{uuid.uuid4().hex[:8]}",
+        "CACHE_LOCAL_DIR": str(tmp_path),
+        "CACHE_BREAKER_COOLDOWN": 0.5,
+    }
+    return lambda: app_factory(**shared)
+
+
+def _cached_summary(client, headers) -> None:
+    client.get("/api/portfolio/summary", headers=headers)
+    assert client.get("/api/portfolio/summary", headers=headers).headers["X-Cache"] == "HIT"
+
+
+def _write_during_an_outage(writer, redis_server, headers) -> None:
+    """A write while Redis is down, then Redis back with what it had before (its write is
+    lost), and the writer gone with what it owed (a deploy restarted it)."""
+    redis_server.save_and_stop()
+    response = writer.post("/api/portfolio/positions", json=POSITION, headers=headers)
+    assert response.status_code == 201
+    assert get_manager(writer.application).pending_invalidations >= 1
+    get_manager(writer.application).close()
+    redis_server.start_from_dump()
+
+
+def test_a_worker_restarted_before_redis_came_back_leaves_its_debt_to_the_next(
+    deployment, restorable_redis
+):
+    writer = deployment().test_client()
+    _, headers = AuthActions(writer).new_user()
+    _cached_summary(writer, headers)
+    _write_during_an_outage(writer, restorable_redis, headers)
+
+    restarted = deployment().test_client()  # the next worker of the host
+    summary = restarted.get("/api/portfolio/summary", headers=headers)
+    assert summary.get_json()["positions_count"] == 1
+    assert get_manager(restarted.application).pending_invalidations == 0
+
+
+def test_the_other_workers_of_the_host_stop_serving_what_a_write_made_stale(
+    deployment, restorable_redis
+):
+    writer, other = deployment().test_client(), deployment().test_client()
+    _, headers = AuthActions(writer).new_user()
+    _cached_summary(other, headers)
+    _write_during_an_outage(writer, restorable_redis, headers)
+
+    def other_sees_the_write() -> bool:
+        response = other.get("/api/portfolio/summary", headers=headers)
+        return response.get_json()["positions_count"] == 1
+
+    assert wait_for(other_sees_the_write, seconds=5)
+
+
+def test_the_host_file_keeps_what_was_owed_again_and_drops_what_was_delivered(tmp_path):
+    path = tmp_path / "owed.txt"
+    writer, other = OwedInvalidations(path), OwedInvalidations(path)
+    writer.add(["p:portfolio:{u1.a}:gen", "p:ai:{u1.a}:gen"])
+    other.adopt()
+    assert set(other.due()) == {"p:portfolio:{u1.a}:gen", "p:ai:{u1.a}:gen"}
+
+    replayed = writer.due()
+    writer.add(["p:ai:{u1.a}:gen"])  # owed again while the replay was in flight
+    writer.settle(replayed)
+    assert set(writer.due()) == {"p:ai:{u1.a}:gen"}
+    assert {line.split()[1] for line in path.read_text().splitlines()} == {"p:ai:{u1.a}:gen"}
+
+    later = OwedInvalidations(path)  # a process started after all this
+    later.adopt()
+    assert set(later.due()) == {"p:ai:{u1.a}:gen"}
