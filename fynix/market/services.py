@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from fynix.caching import events
 from fynix.common.clock import utcnow
-from fynix.common.fields import SYMBOL_RE
+from fynix.common.fields import SYMBOL_INPUT_RE, SYMBOL_RE
 from fynix.errors import APIError, NotFound, describe_validation
 from fynix.extensions import db
 from fynix.market.models import Quote
@@ -26,9 +26,15 @@ def normalize_symbol(symbol: str) -> str | None:
     return normalized if SYMBOL_RE.match(normalized) else None
 
 
+def path_symbol(symbol: str) -> str | None:
+    """The upper-case form of a symbol from a URL, or None unless it is exactly a symbol
+    (any case, nothing around it: what the OpenAPI document's pattern allows)."""
+    return symbol.upper() if SYMBOL_INPUT_RE.fullmatch(symbol) else None
+
+
 def quote_from_book(book: PriceBook, symbol: str) -> QuotePrice:
     """The quote of ``symbol`` (any case); 404 when unknown or not a valid symbol."""
-    normalized = normalize_symbol(symbol)
+    normalized = path_symbol(symbol)
     quote = book.get(normalized) if normalized else None
     if quote is None:
         raise NotFound(f"No quote for {normalized}." if normalized else "No such symbol.")
@@ -54,7 +60,7 @@ def put_quote(symbol: str, data: dict) -> tuple[Quote, bool]:
 
     An invalid symbol is 422 here (it is input to store), whereas reading one is 404.
     """
-    normalized = normalize_symbol(symbol)
+    normalized = path_symbol(symbol)
     if normalized is None:
         raise APIError(
             "The request has invalid fields.", 422, errors={"symbol": ["Not a valid symbol."]}
