@@ -11,6 +11,8 @@ from fynix.apidoc.operations import OPERATIONS
 from fynix.apidoc.probes import PROBES
 
 METHODS = ("get", "put", "post", "delete", "patch")
+# PATCH bodies whose schema refuses an empty object (validates_schema): say so.
+NON_EMPTY = ("UserUpdate", "PositionUpdate")
 ERROR_REF = "#/components/schemas/Error"
 CACHED = {
     "getMyProfile", "listPositions", "getPosition", "getPortfolioSummary", "listQuotes",
@@ -40,10 +42,6 @@ LINKS = {
     ("askAssistant", "201"): {"getThread": {"thread_id": "$response.body#/thread_id"}},
     ("putQuote", "200"): {"getQuote": {"symbol": "$request.path.symbol"}},
     ("putQuote", "201"): {"getQuote": {"symbol": "$request.path.symbol"}},
-    ("listNotifications", "200"): {
-        "markNotificationRead": {"notification_id": "$response.body#/items/0/id"},
-        "deleteNotification": {"notification_id": "$response.body#/items/0/id"},
-    },
 }
 INFO_DESCRIPTION = (
     "Fynix is the backend of a personal-investing app: accounts, portfolio positions valued "
@@ -69,6 +67,8 @@ def finish(spec: dict, origin: str | None = None) -> dict:
         for method in METHODS:
             if method in item:
                 _finish_operation(method, path, item[method])
+    for name in NON_EMPTY:
+        spec["components"]["schemas"][name]["minProperties"] = 1
     _error_examples(spec["components"].get("responses", {}))
     _drop_unused_schemas(spec)
     return spec
