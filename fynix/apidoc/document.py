@@ -8,7 +8,7 @@ from http import HTTPStatus
 
 from fynix.apidoc.examples import REQUESTS, RESPONSES
 from fynix.apidoc.operations import OPERATIONS
-from fynix.apidoc.probes import PROBES
+from fynix.apidoc.probes import PROBES, SCHEMAS
 
 METHODS = ("get", "put", "post", "delete", "patch")
 # PATCH bodies whose schema refuses an empty object (validates_schema): say so.
@@ -55,6 +55,7 @@ def finish(spec: dict, origin: str | None = None) -> dict:
     """The document clients get: ``spec`` (flask-smorest's) completed; not modified."""
     spec = copy.deepcopy(spec)
     spec["paths"].update(copy.deepcopy(PROBES))
+    spec["components"]["schemas"].update(copy.deepcopy(SCHEMAS))
     spec["servers"] = [{"url": origin or "http://127.0.0.1:8000", "description": "This server"}]
     spec["info"]["description"] = INFO_DESCRIPTION
     spec["info"]["contact"] = {"name": "Fynix maintainers"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-JSON_OBJECT = {"type": "object"}
 TEXT = {"text/plain": {"schema": {"type": "string"}, "example": "fynix_requests_total 0.0\n"}}
 
 HEALTH = {
@@ -32,8 +31,13 @@ READY_EXAMPLE = {
 }
 
 
-def _json(schema: dict, example: dict) -> dict:
-    return {"application/json": {"schema": schema, "example": example}}
+SCHEMAS = {"Health": HEALTH, "Readiness": READINESS}
+
+
+def _json(name: str, example: dict) -> dict:
+    return {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}, "example": example}
+    }
 
 
 PROBES: dict[str, dict] = {
@@ -45,7 +49,7 @@ PROBES: dict[str, dict] = {
             "responses": {
                 "200": {
                     "description": "The process serves",
-                    "content": _json(HEALTH, {"status": "ok"}),
+                    "content": _json("Health", {"status": "ok"}),
                 }
             },
         }
@@ -58,11 +62,11 @@ PROBES: dict[str, dict] = {
             "responses": {
                 "200": {
                     "description": "Ready (maybe degraded)",
-                    "content": _json(READINESS, READY_EXAMPLE),
+                    "content": _json("Readiness", READY_EXAMPLE),
                 },
                 "503": {
                     "description": "Not ready: the database is down or behind",
-                    "content": _json(READINESS, {**READY_EXAMPLE, "status": "down"}),
+                    "content": _json("Readiness", {**READY_EXAMPLE, "status": "down"}),
                 },
             },
         }
