@@ -230,3 +230,26 @@ def test_other_errors_carry_no_challenge(client, world):
     response = client.get("/api/portfolio/positions/999999", headers=world.user_headers)
     assert response.status_code == 404
     assert "WWW-Authenticate" not in response.headers
+
+
+# --- one value per query parameter -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/portfolio/positions?symbol=AAPL&symbol=MSFT",
+        "/api/portfolio/positions?per_page=5&per_page=6",
+        "/api/notifications?unread=true&unread=false",
+        "/api/ai/threads?page=1&page=1",
+        "/api/market/quotes?symbols=AAPL&symbols=MSFT",
+    ],
+)
+def test_a_query_parameter_given_twice_is_422_cached_or_not(client, world, url):
+    once = url.rsplit("&", 1)[0]
+    for _ in range(2):  # a MISS, then a HIT of the single-valued query
+        assert client.get(once, headers=world.user_headers).status_code == 200
+        response = client.get(url, headers=world.user_headers)
+        assert response.status_code == 422, url
+        name = url.rsplit("&", 1)[1].split("=")[0]
+        assert response.get_json()["errors"][name] == ["Give this parameter once."]
