@@ -128,6 +128,9 @@ BASELINES: dict[tuple[str, str], Callable[[World], Call]] = {
     ("POST", "/cache/warm"): _admin(query={"users": "1"}),
     ("DELETE", "/cache/pattern/{pattern}"): _admin(path={"pattern": "user*"}),
     ("GET", "/cache/health"): _admin(),
+    ("GET", "/healthz"): lambda w: Call(),
+    ("GET", "/readyz"): lambda w: Call(),
+    ("GET", "/metrics"): lambda w: Call(),
 }
 
 

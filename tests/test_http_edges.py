@@ -102,9 +102,12 @@ def test_digits_beyond_the_column_are_refused_not_rounded(client, world, quantit
 def test_decimal_fields_document_their_form_and_limits(openapi):
     quantity = openapi["components"]["schemas"]["PositionCreate"]["properties"]["quantity"]
     assert quantity["type"] == "string"
-    assert quantity["pattern"] == r"^-?[0-9]+(\.[0-9]+)?$"
+    # Positive, at most 16 digits before the point and 8 after (zeros around them aside).
+    assert quantity["pattern"] == (r"^(0*[1-9][0-9]{0,15}(\.[0-9]{1,8}0*)?|0+\.[0-9]{0,7}[1-9]0*)$")
     for words in ("8 decimal places", "16 digits", "> 0"):
         assert words in quantity["description"]
+    cost = openapi["components"]["schemas"]["PositionCreate"]["properties"]["average_cost"]
+    assert cost["pattern"] == r"^0*[0-9]{1,14}(\.[0-9]{1,6}0*)?$"  # "0" is a valid cost
 
 
 # --- per_page: 1 to 100 --------------------------------------------------------------------
@@ -272,7 +275,12 @@ def test_an_empty_body_without_content_type_is_missing_fields(client, world):
 
 
 def test_every_401_carries_a_bearer_challenge(client, openapi, world):
-    guarded = [op for op in operations(openapi) if "401" in op.spec["responses"]]
+    # /metrics is open unless METRICS_TOKEN is set (security [{}, ...]): tests/test_metrics.py
+    guarded = [
+        op
+        for op in operations(openapi)
+        if "401" in op.spec["responses"] and {} not in op.spec.get("security", [])
+    ]
     assert len(guarded) >= 20
     for op in guarded:
         call = BASELINES[(op.method, op.path)](world)
@@ -353,3 +361,26 @@ def test_no_route_outside_the_admin_pages_ends_with_a_slash(app):
     # Werkzeug answers such a route's URL without the slash with an HTML redirect page.
     slashed = [rule.rule for rule in app.url_map.iter_rules() if rule.rule.endswith("/")]
     assert slashed == ["/admin/"]
+
+
+# --- one value per query parameter -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/portfolio/positions?symbol=AAPL&symbol=MSFT",
+        "/api/portfolio/positions?per_page=5&per_page=6",
+        "/api/notifications?unread=true&unread=false",
+        "/api/ai/threads?page=1&page=1",
+        "/api/market/quotes?symbols=AAPL&symbols=MSFT",
+    ],
+)
+def test_a_query_parameter_given_twice_is_422_cached_or_not(client, world, url):
+    once = url.rsplit("&", 1)[0]
+    for _ in range(2):  # a MISS, then a HIT of the single-valued query
+        assert client.get(once, headers=world.user_headers).status_code == 200
+        response = client.get(url, headers=world.user_headers)
+        assert response.status_code == 422, url
+        name = url.rsplit("&", 1)[1].split("=")[0]
+        assert response.get_json()["errors"][name] == ["Give this parameter once."]

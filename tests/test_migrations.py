@@ -214,7 +214,7 @@ def flask_db(url: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_flask_db_commands(scratch_url):
-    """The contract's commands: upgrade from empty, check for drift, downgrade to base."""
+    """The documented db commands: upgrade from empty, check for drift, downgrade to base."""
     upgrade = flask_db(scratch_url, "upgrade")
     assert upgrade.returncode == 0, upgrade.stderr
     assert f"-> {HEAD}" in upgrade.stderr

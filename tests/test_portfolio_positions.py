@@ -28,7 +28,7 @@ def list_symbols(client, headers, query=""):
 def test_create_position_is_201_with_exact_decimals(client, auth):
     _, headers = auth.new_user()
     response = open_position(
-        client, headers, symbol=" brk.b ", quantity="0.12345678", average_cost="412.123456"
+        client, headers, symbol="brk.b", quantity="0.12345678", average_cost="412.123456"
     )
     assert response.status_code == 201
     body = response.get_json()

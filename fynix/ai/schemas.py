@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_load, validate
 
-from fynix.common.fields import UTCDateTimeField
+from fynix.common.fields import NOT_BLANK_PATTERN, FullMatch, UTCDateTimeField
 from fynix.common.inputs import CLIENT_ID_PATTERN
 from fynix.common.pagination import PaginationArgsSchema
 
@@ -18,7 +18,7 @@ def _client_id(description: str) -> fields.String:
     return fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Regexp(ID_RE, error="1-64 characters: letters, digits, '_', '-'."),
+        validate=FullMatch(ID_RE, "1-64 characters: letters, digits, '_', '-'."),
         metadata={"description": description, "pattern": ID_RE},
     )
 
@@ -30,9 +30,9 @@ class InteractionCreateSchema(Schema):
         required=True,
         validate=[
             validate.Length(min=1, max=MAX_PROMPT),
-            validate.Regexp(r"\s*\S", error="Must not be blank."),
+            FullMatch(NOT_BLANK_PATTERN, "Must not be blank (nor contain NUL)."),
         ],
-        metadata={"example": "What is my largest holding?"},
+        metadata={"example": "What is my largest holding?", "pattern": NOT_BLANK_PATTERN},
     )
     session_id = _client_id(
         "The client's session; a new one when omitted (the thread's when continuing one)"

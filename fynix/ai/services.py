@@ -12,7 +12,7 @@ from fynix.ai.models import AIInteraction
 from fynix.ai.providers import PortfolioContext, get_provider
 from fynix.caching import events
 from fynix.common.pagination import Page, paginate
-from fynix.errors import APIError, NotFound
+from fynix.errors import Conflict, NotFound
 from fynix.extensions import db
 from fynix.portfolio.services import get_summary
 
@@ -30,8 +30,8 @@ def ask_assistant(
     """Answer ``prompt`` and record it in a new thread, or in ``thread_id`` when given.
 
     Continuing a thread keeps its session: an omitted session_id means the thread's
-    own, a different one is a 422 on ``session_id``. A thread that is unknown or
-    someone else's is a 404.
+    own, a different one is a 409 (well formed, but the thread's state forbids it). A
+    thread that is unknown or someone else's is a 404.
     """
     if thread_id is None:
         thread_id = uuid.uuid4().hex
@@ -66,10 +66,9 @@ def _continue_session(user_id: int, thread_id: str, session_id: str | None) -> s
     if thread_session is None:
         raise NotFound("Thread not found.")
     if session_id is not None and session_id != thread_session:
-        raise APIError(
-            "The request has invalid fields.",
-            422,
-            errors={"session_id": ["This thread belongs to another session."]},
+        raise Conflict(
+            f"This thread belongs to another session ({thread_session}): "
+            "omit session_id or send that one."
         )
     return thread_session
 

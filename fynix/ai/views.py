@@ -28,6 +28,7 @@ class Interactions(MethodView):
     @blp.arguments(InteractionCreateSchema)
     @blp.response(201, InteractionSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="thread_id unknown or someone else's")
+    @blp.alt_response(409, schema=ErrorSchema, description="The thread has another session_id")
     @blp.alt_response(503, schema=ErrorSchema, description="The remote assistant is unavailable")
     def post(self, data: dict):
         """Ask a question, in a new thread or continuing one of mine (404 if not mine)."""

@@ -1,15 +1,31 @@
 """Schemas of login input and the token answer."""
 
-from typing import Any
+from marshmallow import Schema, fields, validate
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from fynix.common.fields import TEXT_PATTERN, FullMatch
+
+NO_NUL = FullMatch(TEXT_PATTERN, "Must not contain NUL (\\u0000) characters.")
+
+
+def secret(min_length: int, description: str) -> fields.String:
+    """A password field: write-only, its length bounded, no NUL (documented as a pattern)."""
+    return fields.String(
+        required=True,
+        load_only=True,
+        validate=[validate.Length(min=min_length, max=256), NO_NUL],
+        metadata={"pattern": TEXT_PATTERN, "description": description},
+    )
 
 
 class LoginSchema(Schema):
     """Body of POST /api/auth/login: login is an email or a username."""
 
-    login = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+    login = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=254), NO_NUL],
+        metadata={"pattern": TEXT_PATTERN, "description": "Email or username"},
+    )
+    password = secret(0, "The account's password")
 
 
 class TokenSchema(Schema):
@@ -23,15 +39,5 @@ class TokenSchema(Schema):
 class PasswordChangeSchema(Schema):
     """Body of POST /api/auth/password."""
 
-    current_password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=1, max=256)
-    )
-    new_password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=8, max=256)
-    )
-
-    @validates_schema
-    def differs(self, data: dict, **kwargs: Any) -> None:
-        """A new password that equals the current one changes nothing: a client mistake."""
-        if data.get("new_password") and data.get("new_password") == data.get("current_password"):
-            raise ValidationError("Must differ from the current password.", "new_password")
+    current_password = secret(1, "The password in use now (403 when wrong)")
+    new_password = secret(8, "8-256 characters, different from the current password (else 422)")

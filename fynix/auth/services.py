@@ -13,7 +13,7 @@ from fynix.auth.passwords import hash_password, verify_password
 from fynix.auth.tokens import TokenClaims, issue_token
 from fynix.caching import Identity, events
 from fynix.common.clock import utcnow
-from fynix.errors import Forbidden, Unauthorized
+from fynix.errors import APIError, Forbidden, Unauthorized
 from fynix.extensions import db
 from fynix.users.models import User, new_security_stamp
 from fynix.users.services import find_by_login
@@ -40,6 +40,12 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     """
     if not verify_password(user.password_hash, current_password):
         raise Forbidden("The current password is wrong.")
+    if new_password == current_password:  # checked once the caller proved the current one
+        raise APIError(
+            "The request has invalid fields.",
+            422,
+            errors={"new_password": ["Must differ from the current password."]},
+        )
     user.password_hash = hash_password(new_password)
     user.security_stamp = new_security_stamp()
     db.session.commit()

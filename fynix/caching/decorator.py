@@ -284,8 +284,8 @@ def query_validator(schema_class: type[Schema] | None) -> Callable[[bytes], dict
         if schema is None:
             return {}
         args = query_args(query_string)
-        if args is None:
-            return None
+        if args is None or any(len(args.getlist(name)) > 1 for name in schema.fields):
+            return None  # a parameter given twice is a 422 too (fynix.common.inputs)
         try:
             return schema.load(args, unknown="exclude")
         except ValidationError:

@@ -130,7 +130,7 @@ def _namespace_row(name: str, counters: dict, entries: dict) -> dict:
 
 
 def _validated(pattern: str) -> str:
-    if not PATTERN_RE.match(pattern or ""):
+    if not PATTERN_RE.fullmatch(pattern or ""):
         raise ValueError("A pattern is 1-200 printable characters without spaces.")
     return pattern
 

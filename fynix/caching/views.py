@@ -59,7 +59,21 @@ def warm_cache(args: dict):
         raise _unavailable() from None
 
 
-@blp.delete("/pattern/<path:pattern>")
+@blp.delete(
+    "/pattern/<path:pattern>",
+    parameters=[
+        {
+            "in": "path",
+            "name": "pattern",
+            "description": "Glob over the keys after the prefix: 1-200 printable ASCII, no space",
+            "schema": {
+                "type": "string",
+                "pattern": manage.PATTERN_RE.pattern,
+                "example": "market:*",
+            },
+        }
+    ],
+)
 @admin_required
 @blp.response(200, DeletedSchema)
 @blp.alt_response(422, schema=ErrorSchema, description="Not 1-200 printable characters")

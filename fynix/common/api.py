@@ -7,7 +7,7 @@ from http import HTTPStatus
 import flask_smorest
 import marshmallow as ma
 from apispec import APISpec, BasePlugin
-from flask import Flask
+from flask import Flask, Response, current_app, json, request
 from flask_smorest import Api
 
 from fynix.common.inputs import ClientIdConverter, FynixParser, client_id_parameter_schema
@@ -107,6 +107,19 @@ class FynixApi(Api):
 
     def _register_error_handlers(self) -> None:
         """Error handlers live in fynix.errors (one envelope for the whole app)."""
+
+    def document(self, origin: str | None = None) -> dict:
+        """The OpenAPI document as served: flask-smorest's, finished by fynix.apidoc."""
+        from fynix.apidoc import finish
+
+        return finish(self.spec.to_dict(), origin)
+
+    def _openapi_json(self) -> Response:
+        """Serve the finished document, with this server's origin as its server."""
+        origin = request.host_url.rstrip("/")
+        return current_app.response_class(
+            json.dumps(self.document(origin), indent=2), mimetype="application/json"
+        )
 
 
 def register_converters(app: Flask) -> None:

@@ -4,14 +4,57 @@ from __future__ import annotations
 
 import decimal
 import re
-import string
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
-SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,15}$")
+SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,15}$")  # stored form: upper-case
+# What a client may send: any case (stored upper-case), nothing around it.
+SYMBOL_INPUT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,15}$"
+SYMBOL_INPUT_RE = re.compile(SYMBOL_INPUT_PATTERN)
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 _DECIMAL_RE = re.compile(DECIMAL_PATTERN)  # used with fullmatch: "5\n" is refused too
+# Free text: anything storable but NUL (lone surrogates are refused too, see inputs.py).
+TEXT_PATTERN = r"^[^\u0000]*$"
+NOT_BLANK_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+
+
+class FullMatch(validate.Validator):
+    """Regexp validation with ``fullmatch``, as JSON Schema reads a ``^...$`` pattern.
+
+    marshmallow's ``validate.Regexp`` uses ``match``, whose ``$`` also matches before a
+    trailing line break: ``"ada\n"`` would pass a pattern the document says it fails.
+    """
+
+    def __init__(self, pattern: str, error: str) -> None:
+        self.regex = re.compile(pattern)
+        self.error = error
+
+    def __call__(self, value: str) -> str:
+        """Raise the field's error unless the whole value matches."""
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self.error)
+        return value
+
+
+def decimal_pattern(
+    places: int, integer_digits: int, minimum: decimal.Decimal | None, exclusive: bool
+) -> str:
+    """The JSON Schema pattern of exactly the decimal strings ``ExactDecimal`` accepts.
+
+    Leading zeros and trailing zeros after the point are free; the limits count the other
+    digits. A minimum of 0 drops the sign; an exclusive one also needs a non-zero digit.
+    """
+    fraction = rf"(\.[0-9]{{1,{places}}}0*)?"
+    if minimum is None:
+        return rf"^-?0*[0-9]{{1,{integer_digits}}}{fraction}$"
+    if minimum != 0:
+        raise ValueError("only 0 or no minimum can be written as a pattern")
+    if not exclusive:
+        return rf"^0*[0-9]{{1,{integer_digits}}}{fraction}$"
+    whole = rf"0*[1-9][0-9]{{0,{integer_digits - 1}}}{fraction}"
+    small = rf"0+\.[0-9]{{0,{places - 1}}}[1-9]0*"
+    return rf"^({whole}|{small})$"
 
 
 class ExactDecimal(fields.Decimal):
@@ -47,14 +90,17 @@ class ExactDecimal(fields.Decimal):
         # Documented as what goes over the wire: a decimal string, never a JSON number.
         self.metadata.setdefault("type", "string")
         self.metadata.setdefault("format", "decimal")
-        self.metadata.setdefault("pattern", DECIMAL_PATTERN)
+        self.pattern = decimal_pattern(places, self.max_integer_digits, minimum, exclusive_minimum)
+        self.metadata.setdefault("pattern", self.pattern)
         self.metadata.setdefault("description", self.limits())
 
     def limits(self) -> str:
         """The accepted form and limits, in words (the field's OpenAPI description)."""
+        sign = "" if self.minimum is not None else 'an optional leading "-", '
         text = (
-            f"Decimal string matching {DECIMAL_PATTERN}: at most {self.max_places} decimal "
-            f"places (trailing zeros aside) and {self.max_integer_digits} digits before the point"
+            f'Decimal string of ASCII digits ({sign}an optional fraction after "."): '
+            f"at most {self.max_places} decimal places and {self.max_integer_digits} digits "
+            "before the point, leading zeros and trailing zeros after the point aside"
         )
         if self.minimum is not None:
             text += f"; {'>' if self.exclusive_minimum else '>='} {self.minimum}"
@@ -77,6 +123,8 @@ class ExactDecimal(fields.Decimal):
             if too_small:
                 op = ">" if self.exclusive_minimum else ">="
                 raise ValidationError(f"Must be {op} {self.minimum}.")
+        if isinstance(value, str) and re.fullmatch(self.pattern, value) is None:
+            raise self.make_error("invalid")  # e.g. "-0" where no sign is documented
         return number
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
@@ -104,33 +152,28 @@ def money_field(**kwargs: Any) -> ExactDecimal:
 
 
 def normalize_symbol(text: str) -> str | None:
-    """The stored form of a symbol typed in any case (trimmed, upper-case), or None.
+    """The stored form of a symbol given in any case (upper-case), or None unless the whole
+    text matches ``SYMBOL_INPUT_PATTERN``, what the OpenAPI document allows.
 
-    ASCII is checked before upper-casing: ``str.upper()`` turns some other letters into
-    ASCII ones ("\ufb01" -> "FI", "\u00df" -> "SS", dotless "\u0131" -> "I"), which would
-    make a symbol of text that is none.
+    The ASCII pattern is checked before upper-casing: ``str.upper()`` turns some other
+    letters into ASCII ones ("\ufb01" -> "FI", "\u00df" -> "SS", dotless "\u0131" -> "I"),
+    which would make a symbol of text that is none.
     """
-    trimmed = text.strip(string.whitespace)
-    if not trimmed.isascii():
-        return None
-    upper = trimmed.upper()
-    return upper if SYMBOL_RE.fullmatch(upper) else None
+    return text.upper() if SYMBOL_INPUT_RE.fullmatch(text) else None
 
 
 class Symbol(fields.String):
-    """A ticker symbol; trimmed and upper-cased on load (``normalize_symbol``)."""
-
-    default_error_messages = {"invalid_symbol": "Not a valid symbol."}
+    """A ticker symbol in any case (``SYMBOL_INPUT_PATTERN``), loaded upper-case."""
 
     def __init__(self, **kwargs: Any) -> None:
-        metadata = kwargs.get("metadata", {"example": "AAPL"})
-        kwargs["metadata"] = {**metadata, "pattern": SYMBOL_RE.pattern}
+        metadata = {"example": "AAPL", "pattern": SYMBOL_INPUT_PATTERN}
+        kwargs["metadata"] = {**metadata, **kwargs.get("metadata", {})}
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         symbol = normalize_symbol(super()._deserialize(value, attr, data, **kwargs))
         if symbol is None:
-            raise self.make_error("invalid_symbol")
+            raise ValidationError("Not a valid symbol.")
         return symbol
 
 

@@ -137,8 +137,13 @@ class FynixParser(FlaskParser):
     def pre_load(
         self, location_data: Mapping, *, schema: ma.Schema, req: Request, location: str
     ) -> Mapping:
-        """Refuse NUL and lone surrogates in any string of the body or query (422, by name)."""
+        """Refuse NUL and lone surrogates in any string of the body or query, and a query
+        parameter given twice (every one takes one value: which would win?): 422, by name."""
         problems = unstorable_text(location_data)
+        if location == "query":
+            for name in req.args:
+                if len(req.args.getlist(name)) > 1 and name in schema.fields:
+                    problems.setdefault(_printable(name), []).append("Give this parameter once.")
         if problems:
             raise ma.ValidationError(problems)
         return location_data

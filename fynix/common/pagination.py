@@ -1,4 +1,4 @@
-"""The contract's pagination: ?page=&per_page= in, {items, page, per_page, total} out."""
+"""The API's pagination (docs/api.md): ?page=&per_page= in, {items, page, per_page, total} out."""
 
 from __future__ import annotations
 

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields
 
-from fynix.common.fields import Symbol, UTCDateTimeField, money_field, normalize_symbol
+from fynix.common.fields import (
+    SYMBOL_INPUT_RE,
+    FullMatch,
+    Symbol,
+    UTCDateTimeField,
+    money_field,
+    normalize_symbol,
+)
 
 MAX_SYMBOLS = 50
 CURRENCY_RE = r"^[A-Z]{3}$"
+_ONE = SYMBOL_INPUT_RE.pattern.strip("^$")
+# Symbols in any case, comma separated, spaces around a comma allowed: " aapl , MSFT".
+SYMBOL_LIST_PATTERN = rf"^ *{_ONE} *(, *{_ONE} *){{0,{MAX_SYMBOLS - 1}}}$"
 
 
 class SymbolList(fields.String):
@@ -17,14 +27,14 @@ class SymbolList(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
         text = super()._deserialize(value, attr, data, **kwargs)
-        symbols = [normalize_symbol(part) for part in text.split(",")]
+        symbols = [normalize_symbol(part.strip(" ")) for part in text.split(",")]
         if len(symbols) > MAX_SYMBOLS:
             raise ValidationError(f"At most {MAX_SYMBOLS} symbols.")
         if not all(symbols):
             raise ValidationError(
                 "Each symbol must be 1-16 characters: A-Z, 0-9, '.', '-', comma separated."
             )
-        return list(dict.fromkeys(symbols))
+        return list(dict.fromkeys(symbol.upper() for symbol in symbols))
 
 
 class QuoteSchema(Schema):
@@ -42,8 +52,9 @@ class QuoteListArgsSchema(Schema):
     symbols = SymbolList(
         required=True,
         metadata={
-            "description": f"Comma-separated symbols, at most {MAX_SYMBOLS}",
+            "description": f"Comma-separated symbols (any case), 1 to {MAX_SYMBOLS}",
             "example": "AAPL,MSFT",
+            "pattern": SYMBOL_LIST_PATTERN,
         },
     )
 
@@ -61,8 +72,8 @@ class QuoteWriteSchema(Schema):
     price = money_field(required=True)
     currency = fields.String(
         load_default="USD",
-        validate=validate.Regexp(CURRENCY_RE, error="Three upper-case letters (ISO 4217)."),
-        metadata={"example": "USD"},
+        validate=FullMatch(CURRENCY_RE, "Three upper-case letters (ISO 4217)."),
+        metadata={"example": "USD", "pattern": CURRENCY_RE},
     )
 
 

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from fynix.auth.guard import admin_required, login_required
 from fynix.caching.derived import derived_cache
 from fynix.common.api import Blueprint, ErrorSchema
+from fynix.common.fields import SYMBOL_INPUT_PATTERN
 from fynix.market import services
 from fynix.market.models import Quote
 from fynix.market.prices import QuotePrice, load_price_book
@@ -19,6 +20,12 @@ from fynix.market.schemas import (
 )
 
 blp = Blueprint("market", __name__, url_prefix="/api", description="Market quotes")
+SYMBOL_PARAMETER = {
+    "in": "path",
+    "name": "symbol",
+    "description": "Ticker symbol in any case (stored upper-case)",
+    "schema": {"type": "string", "pattern": SYMBOL_INPUT_PATTERN, "example": "AAPL"},
+}
 
 
 @blp.route("/market/quotes")
@@ -33,11 +40,11 @@ class Quotes(MethodView):
     @blp.arguments(QuoteListArgsSchema, location="query")
     @blp.response(200, QuoteBatchSchema)
     def get(self, args: dict) -> dict:
-        """Quotes of ``?symbols=A,B`` in that order; unknown symbols are listed as missing."""
+        """Quotes of ?symbols=A,B in that order; unknown symbols are listed as missing."""
         return services.quotes_from_book(load_price_book(), args["symbols"])
 
 
-@blp.route("/market/quotes/<symbol>")
+@blp.route("/market/quotes/<symbol>", parameters=[SYMBOL_PARAMETER])
 class QuoteItem(MethodView):
     """The last price of one symbol (any case; stored upper-case)."""
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_load, validate
 
-from fynix.common.fields import UTCDateTimeField
+from fynix.common.fields import NOT_BLANK_PATTERN, FullMatch, UTCDateTimeField
 from fynix.common.ids import MAX_ID
 from fynix.common.pagination import PaginationArgsSchema
 
@@ -15,9 +15,7 @@ TYPE_RE = r"^[a-z0-9_.\-]{1,32}$"
 
 def _type_field(description: str = "", **kwargs: Any) -> fields.String:
     return fields.String(
-        validate=validate.Regexp(
-            TYPE_RE, error="1-32 characters: lowercase letters, digits, '_', '.', '-'."
-        ),
+        validate=FullMatch(TYPE_RE, "1-32 characters: lowercase letters, digits, '_', '.', '-'."),
         metadata={"example": "price_alert", "pattern": TYPE_RE, "description": description},
         **kwargs,
     )
@@ -28,8 +26,9 @@ def _text_field(max_length: int) -> fields.String:
         required=True,
         validate=[
             validate.Length(min=1, max=max_length),
-            validate.Regexp(r"\s*\S", error="Must not be blank."),
+            FullMatch(NOT_BLANK_PATTERN, "Must not be blank (nor contain NUL)."),
         ],
+        metadata={"pattern": NOT_BLANK_PATTERN},
     )
 
 
@@ -49,7 +48,11 @@ class NotificationSchema(Schema):
 class NotificationListArgsSchema(PaginationArgsSchema):
     """Query of GET /api/notifications: ``?unread=true|false``, ``?type=``, pagination."""
 
-    unread = fields.Boolean(metadata={"description": "true: only unread; false: only read"})
+    unread = fields.Boolean(
+        truthy={"true"},
+        falsy={"false"},
+        metadata={"description": "true: only unread; false: only read (exactly these words)"},
+    )
     type = _type_field("Only notifications of this type")
 
 

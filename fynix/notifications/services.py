@@ -10,7 +10,7 @@ from fynix.caching import events
 from fynix.common.clock import utcnow
 from fynix.common.ids import get_by_id, is_id
 from fynix.common.pagination import Page, paginate
-from fynix.errors import APIError, NotFound
+from fynix.errors import NotFound
 from fynix.extensions import db
 from fynix.notifications.models import Notification
 from fynix.users.models import User
@@ -130,10 +130,8 @@ def delete_notification(user_id: int, notification_id: int) -> None:
     events.notifications_changed(user_id)
 
 
-def _unknown_recipient() -> APIError:
-    return APIError(
-        "The request has invalid fields.", 422, errors={"user_id": ["No user with this id."]}
-    )
+def _unknown_recipient() -> NotFound:
+    return NotFound("No user with this id: the notification has no recipient.")
 
 
 def send_notification(
@@ -144,9 +142,8 @@ def send_notification(
 ) -> Notification:
     """Deliver a notification to ``user_id``.
 
-    An unknown recipient is a 422 with a field error on ``user_id`` (not a 404): the
-    URL names the notifications collection, which exists; what is wrong is a field
-    of the submitted body, exactly like any other invalid field.
+    An unknown recipient is a 404: the body is well formed (a 422 would say it is not,
+    and no schema can say which ids exist); what the request names is not there.
     """
     if get_by_id(User, user_id) is None:
         raise _unknown_recipient()

@@ -38,8 +38,9 @@ class Notifications(MethodView):
     @blp.arguments(NotificationCreateSchema)
     @blp.response(201, NotificationSchema)
     @blp.alt_response(403, schema=ErrorSchema, description="Not an administrator")
+    @blp.alt_response(404, schema=ErrorSchema, description="No user with this user_id")
     def post(self, data: dict):
-        """Send a notification to a user (admin). An unknown user_id is a 422."""
+        """Send a notification to a user (admin); an unknown user_id is 404."""
         return services.send_notification(**data)
 
 

@@ -79,7 +79,10 @@ class HoldingSchema(Schema):
         max_digits=5,
         required=True,
         allow_none=True,
-        metadata={"description": "Share of the total market value; null when it is 0"},
+        metadata={
+            "description": "Share of the total market value; null when it is 0",
+            "example": "0.9499",
+        },
     )
 
 

@@ -35,7 +35,7 @@ class Positions(MethodView):
     @blp.arguments(PositionListArgsSchema, location="query")
     @blp.response(200, page_schema(PositionSchema))
     def get(self, args: dict) -> Page:
-        """List my positions, ordered by symbol (``?symbol=`` filters)."""
+        """List my positions, ordered by symbol (?symbol= filters)."""
         return services.list_positions(
             current_user_id(), args["page"], args["per_page"], symbol=args.get("symbol")
         )

@@ -6,9 +6,25 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from fynix.common.fields import UTCDateTimeField
+from fynix.auth.schemas import secret
+from fynix.common.fields import FullMatch, UTCDateTimeField
 
 USERNAME_RE = r"^[a-z0-9_.\-]{3,32}$"
+USERNAME_ERROR = "3-32 characters: lowercase letters, digits, '_', '.', '-'."
+
+
+def _username(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=FullMatch(USERNAME_RE, USERNAME_ERROR),
+        metadata={"pattern": USERNAME_RE, "example": "ada"},
+        **kwargs,
+    )
+
+
+def _email(**kwargs: Any) -> fields.Email:
+    return fields.Email(
+        validate=validate.Length(max=254), metadata={"example": "ada@example.com"}, **kwargs
+    )
 
 
 class UserSchema(Schema):
@@ -29,13 +45,8 @@ def _normalize(data: dict) -> dict:
 
 
 class _Identity(Schema):
-    email = fields.Email(validate=validate.Length(max=254))
-    username = fields.String(
-        validate=validate.Regexp(
-            USERNAME_RE,
-            error="3-32 characters: lowercase letters, digits, '_', '.', '-'.",
-        )
-    )
+    email = _email()
+    username = _username()
 
     @post_load
     def normalize(self, data: dict, **kwargs: Any) -> dict:
@@ -46,17 +57,9 @@ class _Identity(Schema):
 class RegisterSchema(_Identity):
     """Body of POST /api/auth/register."""
 
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    username = fields.String(
-        required=True,
-        validate=validate.Regexp(
-            USERNAME_RE,
-            error="3-32 characters: lowercase letters, digits, '_', '.', '-'.",
-        ),
-    )
-    password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=8, max=256)
-    )
+    email = _email(required=True)
+    username = _username(required=True)
+    password = secret(8, "8-256 characters")
 
 
 class UserUpdateSchema(_Identity):
