@@ -52,7 +52,7 @@ def test_fifty_concurrent_cold_requests_compute_once(redis_auth, monkeypatch):
 def test_waiters_stop_at_once_when_the_holder_stores_nothing(redis_auth, monkeypatch):
     """Concurrent GETs of a missing position: the lock holder answers 404 and stores
     nothing; the waiters learn it from the lock's release, not by polling out their wait."""
-    import fynix.caching.decorator as decorator
+    import fynix.caching.lookup as lookup
     import fynix.portfolio.services as services
     from fynix.caching.manager import get_manager
     from fynix.errors import NotFound
@@ -63,7 +63,7 @@ def test_waiters_stop_at_once_when_the_holder_stores_nothing(redis_auth, monkeyp
     waiting, released = threading.Event(), threading.Event()
     polls_after_release = []
 
-    class Clock:  # the decorator's view of the time module: counts the waiters' polls
+    class Clock:  # the lookup's view of the time module: counts the waiters' polls
         monotonic = staticmethod(time.monotonic)
         time = staticmethod(time.time)
 
@@ -84,7 +84,7 @@ def test_waiters_stop_at_once_when_the_holder_stores_nothing(redis_auth, monkeyp
         waiting.wait(10)  # hold the lock until someone waits on it
         raise NotFound("No such position.")
 
-    monkeypatch.setattr(decorator, "time", Clock)
+    monkeypatch.setattr(lookup, "time", Clock)
     monkeypatch.setattr(store, "release", release)
     monkeypatch.setattr(services, "get_position", slow_missing)
     responses = []

@@ -21,20 +21,14 @@ from flask import current_app, request
 from marshmallow import Schema
 
 from fynix.caching import keys
-from fynix.caching.decorator import (
-    Answer,
-    Lookup,
-    bypass,
-    cache_headers,
-    gate_for,
-    query_validator,
-    respond_answer,
-)
+from fynix.caching.decorator import Answer, gate_for, query_validator, respond_answer
 from fynix.caching.entries import Entry, make_etag
 from fynix.caching.hitrequest import HitRequest
 from fynix.caching.hooks import Identity
+from fynix.caching.lookup import Lookup
 from fynix.caching.manager import Bypass, CacheManager, get_manager
 from fynix.caching.namespaces import NAMESPACES
+from fynix.caching.responses import bypass, cache_headers
 from fynix.caching.shared import Snapshot
 from fynix.caching.tokens import TokenGate
 

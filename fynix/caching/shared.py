@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fynix.caching import keys
-from fynix.caching.decorator import Lookup
 from fynix.caching.entries import Entry, make_etag
 from fynix.caching.hooks import SharedSource
+from fynix.caching.lookup import Lookup
 from fynix.caching.manager import Bypass, CacheManager, new_token
 
 SHARED_ENDPOINT = "shared"
