@@ -116,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     from bench.report import write_hitpath_section, write_report
 
     try:
-        only_hitpath = args.command == "hitpath" and not args.quick and "hitpath" not in failed
-        path = write_hitpath_section() if only_hitpath else write_report(args.quick)
+        if args.command == "hitpath" and not args.quick:
+            path = write_hitpath_section() if "hitpath" not in failed else "not written"
+        else:
+            path = write_report(args.quick)
         print(f"report: {path}")
     except Exception:
         traceback.print_exc()

@@ -43,7 +43,7 @@ ENDPOINTS = {
 }
 FLOOR_KEY = "fynixbench:floor:{name}"
 COUNTER_KEY = "fynixbench:count:positions"
-PEER_TTL = 300
+PEER_TTL = int(os.environ.get("BENCH_PEER_TTL", "300"))
 
 peer_cache = Cache()
 bench = Blueprint("bench", __name__, url_prefix="/bench")
