@@ -54,10 +54,17 @@ class Counted:
 
 
 def count_calls(
-    factory: str, calls: int, arg: str = "", env: dict | None = None, annotate: int = 0
+    factory: str,
+    calls: int,
+    arg: str = "",
+    env: dict | None = None,
+    annotate: int = 0,
+    repeats: int = 1,
 ) -> Counted:
     """Instructions per call of each callable ``factory`` builds (one or a dict of them);
-    ``annotate``: keep that many top functions (instructions, function, object) of each."""
+    ``repeats`` segments of ``calls`` calls each, the median kept (a rare costly event, such
+    as a garbage collection, then cannot move a short run's figure); ``annotate``: keep
+    that many top functions (instructions, function, object) of the median segment."""
     workdir = Path(tempfile.mkdtemp(prefix="fynix-callgrind-"))
     command = [
         "valgrind", "--tool=callgrind", "--instr-atstart=no",
@@ -76,10 +83,16 @@ def count_calls(
         names = json.loads((workdir / "names").read_text())
         _control(process.pid, "-i", "on")
         base, _ = _segment(process, workdir, 0, names[0], 0)
-        for index, name in enumerate(names, start=1):
-            total, dump = _segment(process, workdir, index, name, calls)
-            counted.instructions[name] = round((total - base) / calls)
-            result = workdir / f"result-{index - 1}"
+        segment = 1
+        for position, name in enumerate(names):
+            runs = []
+            for _ in range(repeats):
+                total, dump = _segment(process, workdir, segment, name, calls)
+                runs.append((total - base, dump))
+                segment += 1
+            middle, dump = sorted(runs)[len(runs) // 2]
+            counted.instructions[name] = round(middle / calls)
+            result = workdir / f"result-{position}"
             if result.exists():
                 counted.results[name] = result.read_bytes()
             if annotate:

@@ -46,9 +46,13 @@ VARIANTS = {
     "d": "ceiling: bare Flask view, same bytes",
     "e": "floor: bare Flask view, one MGET",
 }
-CALLS = {False: 100, True: 30}  # WSGI calls counted per endpoint and variant
-ROUNDS = {False: 3, True: 1}
-WRK_SECONDS = {False: 5, True: 1}
+# WSGI calls per counted segment, per endpoint and variant (the uncached ones cost 20x more),
+# and segments per endpoint (the median is kept)
+CALLS = {False: 100, True: 30}
+UNCACHED_CALLS = {False: 20, True: 5}
+SEGMENTS = 3
+ROUNDS = {False: 5, True: 1}
+WRK_SECONDS = {False: 3, True: 1}
 WRK_OPTIONS = ["-t2", "-c16"]
 TOP_FUNCTIONS = 10
 DEMO_USERS = 20
@@ -85,12 +89,20 @@ def run_hitpath(redis_url: str, quick: bool = False) -> dict:
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "variants": VARIANTS,
         "calls": CALLS[quick],
+        "uncached_calls": UNCACHED_CALLS[quick],
+        "segments": SEGMENTS,
         "wrk": {"options": WRK_OPTIONS, "seconds": WRK_SECONDS[quick], "rounds": ROUNDS[quick]},
         "bytes": byte_counts,
         "instructions": instructions,
         "instruction_ratios": {name: _ratios(by) for name, by in instructions.items()},
-        "rps": wall,
-        "rps_ratios": {name: _ratios(by) for name, by in wall.items()},
+        "rps": {n: {v: f["rps"] for v, f in by.items()} for n, by in wall.items()},
+        "cpu_us": {n: {v: f["cpu_us"] for v, f in by.items()} for n, by in wall.items()},
+        "rps_ratios": {n: _ratios({v: f["rps"] for v, f in by.items()}) for n, by in wall.items()},
+        # as throughput ratios: (e)'s CPU per request over (b)'s is what b/e in req/s would be
+        # on a machine where the server alone used the CPUs
+        "cpu_ratios": {
+            n: _ratios({v: 1 / f["cpu_us"] for v, f in by.items()}) for n, by in wall.items()
+        },
         "top_functions": {v: counted[v].top for v in "bce"},
         "bytecodes": traced,
     }
@@ -193,29 +205,53 @@ def _check_counted_bodies(counted: dict, payloads: str) -> None:
             _check_bodies(variant, name, body, expected[name])
 
 
-def wall_clock(servers: dict, token: str, quick: bool) -> dict[str, dict[str, float]]:
-    """wrk req/s per endpoint and variant: the median of the rounds; within a round the
-    variants take turns (their order rotates), so a busy spell hits them all alike."""
-    runs: dict[str, dict[str, list[float]]] = {n: {v: [] for v in servers} for n in ENDPOINTS}
+def wall_clock(servers: dict, token: str, quick: bool) -> dict[str, dict[str, dict]]:
+    """Per endpoint and variant: wrk's req/s and the workers' CPU microseconds per request
+    (user + system, from /proc), each the median of the rounds. Within a round the variants
+    take turns (their order rotates), so a busy spell hits them all alike; CPU per request
+    hardly moves when other processes take the cores, req/s does."""
+    runs = {n: {v: {"rps": [], "cpu_us": []} for v in servers} for n in ENDPOINTS}
     order = list(servers)
     for round_index in range(ROUNDS[quick]):
         turn = order[round_index % len(order) :] + order[: round_index % len(order)]
         for name, (_, per_user) in ENDPOINTS.items():
             for variant in turn:
-                url = "http://{}:{}".format(*servers[variant].base) + target(variant, name)
+                server = servers[variant]
+                url = "http://{}:{}".format(*server.base) + target(variant, name)
                 header = f"Authorization: Bearer {token}" if per_user else None
-                runs[name][variant].append(wrk(url, header, WRK_SECONDS[quick]))
-    return {n: {v: round(statistics.median(r)) for v, r in by.items()} for n, by in runs.items()}
+                before = cpu_seconds(server.worker_pids())
+                rps, requests = wrk(url, header, WRK_SECONDS[quick])
+                spent = cpu_seconds(server.worker_pids()) - before
+                runs[name][variant]["rps"].append(rps)
+                runs[name][variant]["cpu_us"].append(spent / requests * 1e6)
+    return {
+        name: {
+            variant: {key: round(statistics.median(values)) for key, values in figures.items()}
+            for variant, figures in by_variant.items()
+        }
+        for name, by_variant in runs.items()
+    }
 
 
-def wrk(url: str, header: str | None, seconds: int) -> float:
-    """Requests per second of one wrk run; any error or non-2xx answer fails the step."""
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, header: str | None, seconds: int) -> tuple[float, int]:
+    """(requests per second, requests) of one wrk run; any error or non-2xx answer fails
+    the step."""
     command = ["wrk", *WRK_OPTIONS, f"-d{seconds}s", *(["-H", header] if header else []), url]
     output = subprocess.run(command, capture_output=True, text=True, check=True,
                             timeout=seconds + 30).stdout  # fmt: skip
     if "Non-2xx" in output or "Socket errors" in output:
         raise RuntimeError(f"wrk saw errors on {url}:\n{output}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)), requests
 
 
 def count_instructions(envs: dict, token: str, quick: bool) -> dict[str, callgrind.Counted]:
@@ -231,8 +267,9 @@ def count_instructions(envs: dict, token: str, quick: bool) -> dict[str, callgri
         # a timeout would open the breaker and make the counted HITs misses.
         env.update(REDIS_SOCKET_TIMEOUT="5", REDIS_CONNECT_TIMEOUT="5")
         try:
-            return callgrind.count_calls("bench.hitpath_cases:wsgi_calls", CALLS[quick], arg,
-                                         env, annotate=top)  # fmt: skip
+            calls = UNCACHED_CALLS[quick] if variant == "a" else CALLS[quick]
+            return callgrind.count_calls("bench.hitpath_cases:wsgi_calls", calls, arg, env,
+                                         annotate=top, repeats=SEGMENTS)  # fmt: skip
         finally:
             shutil.rmtree(metrics, ignore_errors=True)
 
