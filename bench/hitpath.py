@@ -37,7 +37,7 @@ from bench.hitpath_cases import app_spec, target
 from bench.http import _capture_payloads, clear_prefix, mint_tokens, serving
 from bench.loadgen import build_request, fetch
 from bench.peer_app import ENDPOINTS
-from bench.servers import server_env
+from bench.servers import server_env, start_gunicorn
 
 VARIANTS = {
     "a": "uncached (CACHE_ENABLED=false)",
@@ -50,7 +50,7 @@ VARIANTS = {
 # and segments per endpoint (the median is kept)
 CALLS = {False: 100, True: 30}
 UNCACHED_CALLS = {False: 20, True: 5}
-SEGMENTS = 3
+SEGMENTS = {False: 3, True: 1}
 ROUNDS = {False: 5, True: 1}
 WRK_SECONDS = {False: 3, True: 1}
 WRK_OPTIONS = ["-t2", "-c16"]
@@ -90,7 +90,7 @@ def run_hitpath(redis_url: str, quick: bool = False) -> dict:
         "variants": VARIANTS,
         "calls": CALLS[quick],
         "uncached_calls": UNCACHED_CALLS[quick],
-        "segments": SEGMENTS,
+        "segments": SEGMENTS[quick],
         "wrk": {"options": WRK_OPTIONS, "seconds": WRK_SECONDS[quick], "rounds": ROUNDS[quick]},
         "bytes": byte_counts,
         "instructions": instructions,
@@ -154,11 +154,19 @@ def _start_servers(stack: ExitStack, database_url: str, redis_url: str, token: s
     for raw in requests.values():
         fetch(servers["b"].base, raw)  # the MISS that stores; the capture reads a HIT
     payloads = _capture_payloads(servers["b"], requests, redis_url, "hitpath-payloads.json")
-    for variant in "acde":
+
+    def start(variant: str):
         env = variant_env(variant, database_url, redis_url, payloads)
-        servers[variant] = stack.enter_context(
-            serving(app_spec(variant), env, f"hitpath-{variant}")
-        )
+        return start_gunicorn(app_spec(variant), env, f"hitpath-{variant}")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:  # start-up is mostly waiting
+        futures = {variant: pool.submit(start, variant) for variant in "acde"}
+    for variant, future in futures.items():
+        if future.exception() is None:
+            servers[variant] = future.result()
+            stack.callback(servers[variant].stop)
+    for future in futures.values():
+        future.result()  # raises the first failure, once every started server will stop
     return dict(sorted(servers.items())), payloads
 
 
@@ -269,7 +277,7 @@ def count_instructions(envs: dict, token: str, quick: bool) -> dict[str, callgri
         try:
             calls = UNCACHED_CALLS[quick] if variant == "a" else CALLS[quick]
             return callgrind.count_calls("bench.hitpath_cases:wsgi_calls", calls, arg, env,
-                                         annotate=top, repeats=SEGMENTS)  # fmt: skip
+                                         annotate=top, repeats=SEGMENTS[quick])  # fmt: skip
         finally:
             shutil.rmtree(metrics, ignore_errors=True)
 

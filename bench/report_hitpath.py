@@ -175,9 +175,11 @@ def _wrk_lines(result: dict) -> list[str]:
         "The same runs, CPU time the two workers spent per request (user + system, "
         "microseconds, from /proc): it hardly depends on other processes taking the cores. "
         "Ratios are inverted into throughput terms (b/e = CPU of (e) / CPU of (b)), so they "
-        "read like the req/s ratios would on a machine serving nothing else; they include "
-        "what gunicorn and the kernel do per request, which the instruction counts leave "
-        "out.",
+        "read like the req/s ratios would on a machine serving nothing else. Both tables "
+        "include what gunicorn and the kernel do per request, which the instruction counts "
+        "leave out: a new connection, parsing, the access log line, and gunicorn's work per "
+        "response header, of which a Fynix HIT sends more (cache, request id and security "
+        "headers; (d) and (e) send two).",
         "",
         *table(["endpoint", *(f"({v}) µs" for v in "abcde"), *ratios], cpu_rows),
     ]
