@@ -1,7 +1,8 @@
 """``python -m bench all [--quick]``: seed, run every benchmark, write docs/benchmarks.md.
 
-Steps: seed (SQLite, PostgreSQL), queries (both), http, valuation, quotes, workload, faults,
-report. Each
+Steps: seed (SQLite, PostgreSQL), queries (both), http, hitpath, valuation, quotes, workload,
+faults, report. ``python -m bench hitpath`` (without --quick) rewrites only its own section of
+docs/benchmarks.md. Each
 step's failure is recorded and the others still run; the exit status is 1 when any step
 raised, so CI can run ``--quick`` (tiny scale, short loops) without asserting timings.
 """
@@ -23,11 +24,13 @@ from bench.common import (
 )
 
 QUICK_SCALE = 0.02
-STEP_GROUPS = ["all", "seed", "queries", "http", "valuation", "quotes", "workload", "faults"]
+STEP_GROUPS = [
+    "all", "seed", "queries", "http", "hitpath", "valuation", "quotes", "workload", "faults"
+]  # fmt: skip
 
 
 def _steps(args: argparse.Namespace) -> dict[str, Callable[[], dict]]:
-    from bench import faults, http, queries, quote_batches, seed, valuation, workload
+    from bench import faults, hitpath, http, queries, quote_batches, seed, valuation, workload
 
     quick, scale = args.quick, args.scale
     lite, pg, redis_url = sqlite_url(quick), postgres_url(quick), args.redis_url
@@ -38,6 +41,7 @@ def _steps(args: argparse.Namespace) -> dict[str, Callable[[], dict]]:
         "queries-sqlite": lambda: queries.run_queries(lite, quick),
         "queries-postgresql": lambda: queries.run_queries(pg, quick),
         "http": lambda: http.run_http(pg, redis_url, quick),
+        "hitpath": lambda: hitpath.run_hitpath(redis_url, quick),
         "valuation": lambda: valuation.run_valuation(pg, quick),
         "quotes": lambda: quote_batches.run_quote_batches(redis_url, quick),
         "workload": lambda: workload.run_workload(pg, redis_url, scale, quick),
@@ -109,10 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.command != "report":
         failed = run_steps(args, names)
-    from bench.report import write_report
+    from bench.report import write_hitpath_section, write_report
 
     try:
-        path = write_report(args.quick)
+        if args.command == "hitpath" and not args.quick:
+            path = write_hitpath_section() if "hitpath" not in failed else "not written"
+        else:
+            path = write_report(args.quick)
         print(f"report: {path}")
     except Exception:
         traceback.print_exc()

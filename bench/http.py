@@ -112,7 +112,9 @@ def _measure(server, raw: bytes, quick: bool) -> dict:
     return summary
 
 
-def _capture_payloads(server, requests: dict[str, bytes], redis_url: str) -> str:
+def _capture_payloads(
+    server, requests: dict[str, bytes], redis_url: str, filename: str = "http-payloads.json"
+) -> str:
     """Save the uncached answers for the ceiling, and store them for the floor's MGET."""
     payloads = {}
     client = redis.Redis.from_url(redis_url)
@@ -124,7 +126,7 @@ def _capture_payloads(server, requests: dict[str, bytes], redis_url: str) -> str
         payloads[name] = {"body": response.body.decode(), "content_type": content_type}
         client.set(FLOOR_KEY.format(name=name), response.body)
     client.close()
-    path = RESULTS_DIR / "http-payloads.json"
+    path = RESULTS_DIR / filename
     path.write_text(json.dumps(payloads))
     return str(path)
 

@@ -7,6 +7,10 @@
 - ``/bench/ceiling/<name>``: the same bytes from memory, no cache, no database (d);
 - ``/bench/floor/<name>``: a bare view doing one MGET and returning the bytes (e).
 
+``gunicorn 'bench.peer_app:bare_app()'`` serves only (d) and (e), on a plain Flask app
+without Fynix's hooks (request ids, metrics, security headers): the strict ceiling and
+floor the hit path benchmark (bench/hitpath.py) compares a Fynix HIT with.
+
 With BENCH_COUNT_SQL=1 every SQL statement touching portfolio_positions increments a
 counter in Redis (the stampede benchmark counts computations with it). With
 BENCH_SQL_HEADER=1 every response says in ``X-Bench-SQL`` how many SQL statements its
@@ -41,10 +45,11 @@ ENDPOINTS = {
 }
 FLOOR_KEY = "fynixbench:floor:{name}"
 COUNTER_KEY = "fynixbench:count:positions"
-PEER_TTL = 300
+PEER_TTL = int(os.environ.get("BENCH_PEER_TTL", "300"))
 
 peer_cache = Cache()
 bench = Blueprint("bench", __name__, url_prefix="/bench")
+bare = Blueprint("bare", __name__, url_prefix="/bench")  # (d) and (e), in either app
 
 
 def _call_real_view(path: str):
@@ -77,14 +82,14 @@ def peer_view(name: str):
     return PEERS[name]()
 
 
-@bench.get("/ceiling/<name>")
+@bare.get("/ceiling/<name>")
 def ceiling_view(name: str):
     """(d) The same bytes, no cache and no database: Flask and gunicorn alone."""
     body, content_type = current_app.extensions["bench_payloads"][name]
     return Response(body, content_type=content_type)
 
 
-@bench.get("/floor/<name>")
+@bare.get("/floor/<name>")
 def floor_view(name: str):
     """(e) One Redis round trip (MGET) and the bytes: the floor of any Redis-backed hit."""
     (body,) = current_app.extensions["bench_redis"].mget([FLOOR_KEY.format(name=name)])
@@ -157,4 +162,16 @@ def build_app() -> Flask:
     if os.environ.get("BENCH_SQL_HEADER") == "1":
         _sql_header(application)
     application.register_blueprint(bench)
+    application.register_blueprint(bare)
+    return application
+
+
+def bare_app() -> Flask:
+    """A plain Flask app with only (d) and (e) (and /healthz for the harness)."""
+    application = Flask("fynix_bench_bare")
+    redis_url = os.environ.get("BENCH_REDIS_URL") or os.environ["REDIS_URL"]
+    application.extensions["bench_redis"] = redis.Redis.from_url(redis_url)
+    application.extensions["bench_payloads"] = _load_payloads(os.environ.get("BENCH_PAYLOADS"))
+    application.register_blueprint(bare)
+    application.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
     return application
