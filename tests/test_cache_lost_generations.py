@@ -31,7 +31,7 @@ def overview_price(client, symbol: str) -> tuple[str, str]:
 
 
 @pytest.fixture
-def workers(app_factory, redis_server):
+def workers(app, app_factory, redis_server):  # `app`: empties the tables afterwards
     """Two apps on one Redis, database and key prefix: two workers of one deployment."""
     shared = {"REDIS_URL": redis_server, "CACHE_KEY_PREFIX": f"fynixtest-{uuid.uuid4().hex[:8]}"}
     first, second = app_factory(**shared), app_factory(**shared)
@@ -70,7 +70,9 @@ def test_cache_clear_after_a_restore_shows_the_restored_prices(workers):
     assert overview_price(second, symbol)[1] == "20.00"
 
 
-def test_cache_clear_without_redis_reaches_every_process_copy_of_the_book(app_factory, tmp_path):
+def test_cache_clear_without_redis_reaches_every_process_copy_of_the_book(
+    app, app_factory, tmp_path
+):
     shared = {"CACHE_LOCAL_DIR": str(tmp_path), "CACHE_KEY_PREFIX": "fynixtest-book"}
     server, command = app_factory(**shared), app_factory(**shared)
     auth = AuthActions(server.test_client())

@@ -11,8 +11,9 @@ import uuid
 import pytest
 import redis
 
+from fynix.caching.backends import redis_target
 from fynix.caching.manager import get_manager
-from fynix.caching.owed import OwedInvalidations
+from fynix.caching.owed import CLEAR_ALL, MAX_FILE_BYTES, OwedInvalidations
 from tests.conftest import AuthActions, wait_for
 from tests.processes import start_redis
 
@@ -63,7 +64,7 @@ def restorable_redis(tmp_path):
 
 
 @pytest.fixture
-def deployment(app_factory, restorable_redis, tmp_path):
+def deployment(app, app_factory, restorable_redis, tmp_path):  # `app`: empties the tables
     """Build apps of one deployment on one host: same Redis, prefix and local folder."""
     shared = {
         "REDIS_URL": restorable_redis.url,
@@ -135,3 +136,56 @@ def test_the_host_file_keeps_what_was_owed_again_and_drops_what_was_delivered(tm
     later = OwedInvalidations(path)  # a process started after all this
     later.adopt()
     assert set(later.due()) == {"p:ai:{u1.a}:gen"}
+
+
+def test_a_damaged_host_file_is_read_around_its_bad_lines(tmp_path):
+    path = tmp_path / "owed.txt"
+    path.write_bytes(b"\xff\xfe not a line\n0123456789abcdef p:ai:{u1.a}:gen\ntorn-li")
+    owed = OwedInvalidations(path)
+    owed.adopt()
+    assert set(owed.due()) == {"p:ai:{u1.a}:gen"}
+    owed.settle(owed.due())
+    assert b"p:ai" not in path.read_bytes()
+
+
+def test_an_unusable_host_file_keeps_the_debt_in_the_process(tmp_path, caplog):
+    path = tmp_path / "owed.txt"
+    path.mkdir()  # e.g. another user's file, a full disk: it cannot be opened for writing
+    owed = OwedInvalidations(path)
+    owed.add(["p:ai:{u1.a}:gen"])
+    owed.adopt()
+    assert set(owed.due()) == {"p:ai:{u1.a}:gen"}
+    owed.settle(owed.due())
+    assert owed.count == 0
+    assert "unusable" in caplog.text
+
+
+def test_writes_during_an_outage_answer_normally_when_the_host_file_is_unusable(
+    app, app_factory, own_redis, tmp_path
+):
+    (tmp_path / "blocked").write_text("not a directory")
+    app = app_factory(REDIS_URL=own_redis.url, CACHE_LOCAL_DIR=str(tmp_path / "blocked"))
+    client = app.test_client()
+    _, headers = AuthActions(client).new_user()
+    own_redis.stop()
+    response = client.post("/api/portfolio/positions", json=POSITION, headers=headers)
+    assert response.status_code == 201
+    assert client.get("/api/portfolio/summary", headers=headers).status_code == 200
+
+
+def test_a_host_file_past_its_size_owes_everything_in_one_line(tmp_path):
+    path = tmp_path / "owed.txt"
+    owed = OwedInvalidations(path)
+    key = "p:notifications:{u%d.a}:gen"
+    for start in range(0, 30_000, 1_000):
+        owed.add([key % n for n in range(start, start + 1_000)])
+    assert path.stat().st_size < 2 * MAX_FILE_BYTES
+    later = OwedInvalidations(path)
+    later.adopt()
+    assert CLEAR_ALL in later.due()
+
+
+def test_one_redis_spelled_two_ways_has_one_host_file():
+    plain = redis_target({"REDIS_URL": "redis://cache.internal:6379"})
+    assert plain == redis_target({"REDIS_URL": "redis://:s3cret@cache.internal/0"})
+    assert plain != redis_target({"REDIS_URL": "redis://cache.internal:6379/1"})

@@ -9,6 +9,7 @@ is the configured Flask-Caching backend on the very client Fynix's byte-level st
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import redis
 from flask import Flask
@@ -78,7 +79,18 @@ def redis_target(config: Any) -> str:
         return f"cluster:{config['REDIS_CLUSTER_NODES']}"
     if config.get("REDIS_SENTINELS"):
         return f"sentinel:{config['REDIS_SENTINELS']}/{config['REDIS_SENTINEL_MASTER']}"
-    return f"url:{config.get('REDIS_URL')}"
+    return f"url:{_server_and_db(config.get('REDIS_URL') or '')}"
+
+
+def _server_and_db(url: str) -> str:
+    """``redis://user:secret@h:6379/0`` and ``redis://h/0?...`` alike as ``redis://h:6379/0``:
+    the same server and database, whatever the spelling or the password."""
+    parts = urlsplit(url)
+    query_db = parse_qs(parts.query).get("db", ["0"])[0]
+    if parts.scheme == "unix":
+        return f"unix://{parts.path}?db={query_db}"
+    db = parts.path.strip("/") or query_db
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}/{db}"
 
 
 def build_store(app: Flask) -> RedisStore | LocalStore | None:

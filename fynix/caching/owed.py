@@ -15,16 +15,25 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
+import re
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+log = logging.getLogger(__name__)
+
 MAX_PENDING = 10_000
 CLEAR_ALL = "*"
+MAX_FILE_BYTES = 1 << 20  # past this, the file is replaced by one line owing everything
+MAX_BATCH_BYTES = 1 << 20  # what one write may append beyond it before that happens
+WARN_EVERY_SECONDS = 60.0
+LINE = re.compile(r"([0-9a-f]{16}) ([!-~]{1,1000})")  # line id, generation key (or "*")
 
 
 def owed_path(directory: str | os.PathLike, prefix: str, target: str) -> Path:
@@ -43,15 +52,25 @@ class OwedInvalidations:
         self._lines: dict[str, set[str]] = {}  # key -> ids of its lines in the host file
         self._sequence = 0
         self._seen: tuple[int, int] | None = None  # (size, mtime) of the file last read
+        self._warned_at = -WARN_EVERY_SECONDS
         self._lock = threading.Lock()
 
     def add(self, gen_keys: list[str]) -> None:
         """Owe ``gen_keys`` (after a write could not set them), here and host-wide."""
         lines = [(secrets.token_hex(8), key) for key in gen_keys]
         self._remember(lines)
-        if self.path is not None:
-            with self._file() as file:
-                file.writelines(f"{line_id} {key}\n" for line_id, key in lines)
+        if self.path is None:
+            return
+        with self._host_file() as file:
+            if file is None:
+                return
+            file.write(b"".join(f"{line_id} {key}\n".encode() for line_id, key in lines))
+            file.flush()
+            if os.fstat(file.fileno()).st_size > MAX_FILE_BYTES:
+                # Too much to read every second: one line that owes everything instead.
+                line_id = secrets.token_hex(8)
+                self._remember([(line_id, CLEAR_ALL)])
+                self._replace(f"{line_id} {CLEAR_ALL}\n".encode())
 
     def adopt(self) -> None:
         """Take what other processes of the host owe (one stat when nothing changed)."""
@@ -59,19 +78,20 @@ class OwedInvalidations:
             return
         try:
             stat = os.stat(self.path)
-        except FileNotFoundError:
+        except OSError:  # no file yet (nothing owed), or unreadable: said by _host_file
             return
         if (stat.st_size, stat.st_mtime_ns) == self._seen or stat.st_size == 0:
             return
-        with self._file() as file:
+        with self._host_file() as file:
+            if file is None:
+                return
             file.seek(0)
-            lines = [line.split(" ", 1) for line in file.read().splitlines()]
+            lines = _parse(file.read(MAX_FILE_BYTES + MAX_BATCH_BYTES))
             stat = os.fstat(file.fileno())
-        self._seen = (stat.st_size, stat.st_mtime_ns)
+            self._seen = (stat.st_size, stat.st_mtime_ns)
         with self._lock:
             known = set().union(*self._lines.values())
-        self._remember([(line[0], line[1]) for line in lines if len(line) == 2
-                        and line[0] not in known])  # fmt: skip
+        self._remember([line for line in lines if line[0] not in known])
 
     def due(self) -> dict[str, int]:
         """What to replay now: each key with the sequence number it is owed under."""
@@ -79,7 +99,8 @@ class OwedInvalidations:
             return dict(self._keys)
 
     def settle(self, replayed: dict[str, int]) -> None:
-        """Redis acknowledged ``replayed``: forget each key not owed again meanwhile."""
+        """Redis acknowledged ``replayed``: forget each key not owed again meanwhile, and
+        its lines in the host file."""
         done: set[str] = set()
         with self._lock:
             for key, sequence in replayed.items():
@@ -87,14 +108,19 @@ class OwedInvalidations:
                     del self._keys[key]
                     done |= self._lines.pop(key, set())
             self.count = len(self._keys)
-        if done and self.path is not None:
-            with self._file() as file:
-                file.seek(0)
-                kept = [line for line in file.read().splitlines(keepends=True)
-                        if line.split(" ", 1)[0] not in done]  # fmt: skip
-                file.seek(0)
-                file.truncate()
-                file.writelines(kept)
+        if not done or self.path is None:
+            return
+        with self._host_file() as file:
+            if file is None:
+                return
+            file.seek(0)
+            content = file.read()
+            kept = b"".join(
+                line for line in content.splitlines(keepends=True)
+                if line.split(b" ", 1)[0].decode("ascii", "replace") not in done
+            )  # fmt: skip
+            if kept != content:
+                self._replace(kept)
 
     def _remember(self, lines: list[tuple[str, str]]) -> None:
         if not lines:
@@ -116,13 +142,55 @@ class OwedInvalidations:
             self.count = len(self._keys)
 
     @contextmanager
-    def _file(self) -> Iterator[IO[str]]:
+    def _host_file(self) -> Iterator[IO[bytes] | None]:
+        """The host file, open and locked (the file now at the path: another process may
+        have replaced it while this one waited for the lock). An unusable file (a directory,
+        another user's, a full disk) is logged and skipped: what is owed stays owed in this
+        process, and no request fails for it."""
         assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a+", encoding="utf-8") as file:
-            fcntl.flock(file, fcntl.LOCK_EX)
-            try:
-                yield file
-                file.flush()
-            finally:
-                fcntl.flock(file, fcntl.LOCK_UN)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            while True:
+                file = open(self.path, "a+b")  # noqa: SIM115 (closed below)
+                try:
+                    fcntl.flock(file, fcntl.LOCK_EX)
+                    if os.fstat(file.fileno()).st_ino == os.stat(self.path).st_ino:
+                        break
+                except BaseException:
+                    file.close()
+                    raise
+                file.close()
+        except OSError as exc:
+            self._warn(exc)
+            yield None
+            return
+        try:
+            yield file
+        except OSError as exc:
+            self._warn(exc)
+        finally:
+            file.close()  # also releases the lock
+
+    def _replace(self, content: bytes) -> None:
+        """Replace the host file (its lock held by the caller) atomically with ``content``."""
+        assert self.path is not None
+        temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(content)
+        os.replace(temporary, self.path)
+
+    def _warn(self, exc: OSError) -> None:
+        now = time.monotonic()
+        if now - self._warned_at > WARN_EVERY_SECONDS:
+            self._warned_at = now
+            log.warning("owed invalidations file %s unusable: %s", self.path, exc)
+
+
+def _parse(content: bytes) -> list[tuple[str, str]]:
+    """The well-formed lines of the host file; anything else (a torn or foreign line,
+    bytes that are not ASCII) is skipped."""
+    lines = []
+    for raw in content.splitlines():
+        match = LINE.fullmatch(raw.decode("ascii", "replace"))
+        if match:
+            lines.append((match[1], match[2]))
+    return lines
