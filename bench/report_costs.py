@@ -92,7 +92,7 @@ def quotes_section(report: Report) -> None:
             for h, f in ((h, result["figures"][str(h)]) for h in holders)]  # fmt: skip
     report.body += [
         f"The feed's own ingestion (`ingest_batch`: validation, `write_quote_batch`, the "
-        f"status row, one announcement, the price book stored again) of a batch of "
+        f"status row, one announcement, the price book published again) of a batch of "
         f"{result['batch']} symbols, each held by the same N users, in a database of its own "
         f"({result['users']:,} users, {result['quotes']:,} quotes, {result['positions']:,} "
         f"positions); {result['rounds']} batches per group, groups in turns. Redis commands "
@@ -115,8 +115,8 @@ def quotes_section(report: Report) -> None:
         f"{holders[-1]:,} vs {holders[0]} holder(s): p50 ms {times(ratios['p50_ms'])}, CPU "
         f"{times(ratios['cpu_p50_ms'])}"
         + (f", instructions {times(ratios['instructions'])}" if "instructions" in ratios else "")
-        + ". No statement or command depends on the holders: a batch bumps one shared "
-        "generation and stores the book once.",
+        + ". No statement or command depends on the holders: a batch publishes the "
+        "price book with one new shared generation, once.",
         "",
     ]
 
