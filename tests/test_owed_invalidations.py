@@ -59,6 +59,14 @@ def restorable_redis(tmp_path):
         def start_from_dump(self) -> None:
             servers.append(start_redis(port=servers[0].port, extra=extra))
 
+        def snapshot(self) -> None:
+            with redis.Redis.from_url(self.url) as client:
+                client.save()
+
+        def crash(self) -> None:
+            """Stop without saving: what it acknowledged since the snapshot is gone."""
+            servers[-1].stop()
+
     yield Restorable()
     servers[-1].stop()
 
@@ -189,3 +197,29 @@ def test_one_redis_spelled_two_ways_has_one_host_file():
     plain = redis_target({"REDIS_URL": "redis://cache.internal:6379"})
     assert plain == redis_target({"REDIS_URL": "redis://:s3cret@cache.internal/0"})
     assert plain != redis_target({"REDIS_URL": "redis://cache.internal:6379/1"})
+
+
+def test_a_redis_back_from_an_older_snapshot_is_noticed_and_its_old_entries_distrusted(
+    deployment, restorable_redis
+):
+    """Nothing was owed: Redis acknowledged the write's invalidation, then lost it."""
+    reader, writer = deployment().test_client(), deployment().test_client()
+    _, headers = AuthActions(writer).new_user()
+    _cached_summary(reader, headers)
+    wait_for(lambda: get_manager(reader.application).server_watch.ids is not None, seconds=5)
+    restorable_redis.snapshot()
+    response = writer.post("/api/portfolio/positions", json=POSITION, headers=headers)
+    assert response.status_code == 201
+    assert get_manager(writer.application).pending_invalidations == 0  # acknowledged
+    restorable_redis.crash()
+    restorable_redis.start_from_dump()
+
+    def reader_sees_the_write() -> bool:
+        response = reader.get("/api/portfolio/summary", headers=headers)
+        return response.get_json()["positions_count"] == 1
+
+    assert wait_for(reader_sees_the_write, seconds=5)
+    restarted = deployment().test_client()  # a process that never saw the old server
+    assert (
+        restarted.get("/api/portfolio/summary", headers=headers).get_json()["positions_count"] == 1
+    )

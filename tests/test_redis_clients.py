@@ -18,6 +18,7 @@ HANG_DETECTOR = 5.0  # seconds; the defect this guards against took 10.3 s per l
 
 
 def _pools_on(port: int) -> list[redis.ConnectionPool]:
+    gc.collect()  # not the unreachable pools of earlier tests whose server had this port
     return [
         obj
         for obj in gc.get_objects()

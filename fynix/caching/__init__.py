@@ -11,6 +11,7 @@ from flask import Flask, Response, g, request
 
 from fynix.caching.backends import build_store, redis_target
 from fynix.caching.hooks import CacheHooks, Identity, SharedSource, WarmRequest
+from fynix.caching.incarnation import ServerWatch
 from fynix.caching.manager import CacheManager, get_manager
 from fynix.caching.owed import OwedInvalidations, owed_path
 from fynix.caching.shared import SharedCopy
@@ -26,10 +27,10 @@ def init_cache(app: Flask, hooks: CacheHooks) -> None:
     manager = CacheManager(app.config, build_store(app))
     manager.hooks = hooks
     if isinstance(manager.store, RedisStore):
-        manager.owed = OwedInvalidations(owed_path(
-            app.config.get("CACHE_LOCAL_DIR") or app.instance_path,
-            manager.prefix, redis_target(app.config),
-        ))  # fmt: skip
+        host_files = (app.config.get("CACHE_LOCAL_DIR") or app.instance_path, manager.prefix,
+                      redis_target(app.config))  # fmt: skip
+        manager.owed = OwedInvalidations(owed_path(*host_files))
+        manager.server_watch = ServerWatch(owed_path(*host_files, kind="server"))
     namespaces = [source.namespace for source in hooks.shared]
     if len(set(namespaces)) != len(namespaces):  # each is published with its own generation
         raise ValueError("one shared source per namespace")

@@ -31,6 +31,11 @@ class CircuitBreaker:
         self._probe_started: float | None = None
         self._lock = threading.Lock()
 
+    def distrust_since(self, when: float) -> None:
+        """Treat ``when`` (wall clock) as the start of an outage this process did not see."""
+        with self._lock:
+            self.outage_started = max(self.outage_started or 0.0, when)
+
     @property
     def state(self) -> str:
         """ "closed", "open" or "half-open"."""

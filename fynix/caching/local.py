@@ -175,6 +175,10 @@ class LocalStore:
         """Always reachable."""
         return 0.0
 
+    def server_ids(self) -> frozenset[str]:
+        """No server: the host tables live as long as the host."""
+        return frozenset({"local"})
+
     def used_memory(self) -> int | None:
         """Not measurable in-process."""
         return None

@@ -16,6 +16,7 @@ from flask import Flask, current_app
 
 from fynix.caching.breaker import CircuitBreaker
 from fynix.caching.hooks import CacheHooks
+from fynix.caching.incarnation import ServerWatch
 from fynix.caching.keys import stats_key
 from fynix.caching.namespaces import EXTRA_TTL_SETTINGS, NAMESPACES
 from fynix.caching.owed import CLEAR_ALL, OwedInvalidations
@@ -63,6 +64,7 @@ class CacheManager:
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
         self.owed = OwedInvalidations()  # given its host file by init_cache
+        self.server_watch = ServerWatch()  # likewise
         self._adopted = False  # whether this process has read the host's owed file yet
         self._worker_pid: int | None = None
         self._worker_started = False  # reset in a forked child (see _forget_threads)
@@ -223,6 +225,7 @@ class CacheManager:
             troubled = not self.recover()
         if not troubled:
             self.flush_counts()
+            self.server_watch.check(self)
         return RECOVERY_PROBE_SECONDS if troubled else STATS_FLUSH_SECONDS
 
     def close(self) -> None:

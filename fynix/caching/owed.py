@@ -36,10 +36,11 @@ WARN_EVERY_SECONDS = 60.0
 LINE = re.compile(r"([0-9a-f]{16}) ([!-~]{1,1000})")  # line id, generation key (or "*")
 
 
-def owed_path(directory: str | os.PathLike, prefix: str, target: str) -> Path:
-    """The host file of one deployment: its key prefix on one Redis (``target``)."""
+def owed_path(directory: str | os.PathLike, prefix: str, target: str, kind: str = "owed") -> Path:
+    """A host file of one deployment (its key prefix on one Redis, ``target``): ``owed``
+    invalidations, or the ``server`` ids last seen (``incarnation``)."""
     name = hashlib.sha256(f"{prefix}\0{target}".encode()).hexdigest()[:16]
-    return Path(directory) / f"cache-owed-{name}.txt"
+    return Path(directory) / f"cache-{kind}-{name}.txt"
 
 
 class OwedInvalidations:

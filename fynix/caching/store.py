@@ -214,6 +214,14 @@ class RedisStore:
         self._call(self.client.ping)
         return (time.perf_counter() - start) * 1000
 
+    def server_ids(self) -> frozenset[str]:
+        """The run ids of the servers (every primary of a cluster): new after a restart."""
+
+        def run() -> frozenset[str]:
+            return frozenset(str(node.info("server")["run_id"]) for node in self._primaries())
+
+        return self._call(run)
+
     def used_memory(self) -> int | None:
         """used_memory of the server (summed over primaries for a cluster)."""
 
