@@ -9,7 +9,7 @@ from functools import lru_cache
 from flask import Flask
 from sqlalchemy import select
 
-from fynix.auth.guard import current_user
+from fynix.auth.guard import current_user, require_admin
 from fynix.auth.tokens import TokenClaims, claims_of_header, issue_token
 from fynix.caching import CacheHooks, Identity, SharedSource, WarmRequest, events
 from fynix.extensions import db
@@ -81,5 +81,6 @@ def cache_hooks(app: Flask) -> CacheHooks:
         identity=identity_reader(app.config["SECRET_KEY"]),
         confirm_identity=confirm_identity,
         warm_requests=warm_requests,
+        require_admin=require_admin,
         shared=(PRICES,),
     )

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from copy import deepcopy
 from functools import wraps
-from http import HTTPStatus
 from typing import Any
 
 from flask import current_app, g, request
@@ -14,6 +12,7 @@ from sqlalchemy.orm import undefer
 
 from fynix.auth.models import RevokedToken
 from fynix.auth.tokens import TokenClaims, claims_of_header
+from fynix.common.api import document_refusals
 from fynix.common.ids import is_id
 from fynix.errors import Forbidden, Unauthorized
 from fynix.extensions import db
@@ -59,21 +58,6 @@ def current_user_id() -> int:
     return current_user().id
 
 
-def _document(wrapper: Callable, *statuses: int) -> Callable:
-    """Let the OpenAPI document list the refusals this guard can answer.
-
-    flask-smorest reads ``_apidoc`` when the route is registered; the statuses refer to
-    its per-status error responses (Fynix's envelope). A status the view documents
-    itself is left as it is.
-    """
-    apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
-    responses = apidoc.setdefault("response", {}).setdefault("responses", {})
-    for status in statuses:
-        responses.setdefault(status, [HTTPStatus(status).name])
-    wrapper._apidoc = apidoc
-    return wrapper
-
-
 def login_required(view: Callable) -> Callable:
     """Reject requests without a well-signed, unexpired bearer token (401), without SQL.
 
@@ -89,7 +73,7 @@ def login_required(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     wrapper.login_required = True  # read by the cache's fast path (fynix.caching.fastpath)
-    return _document(wrapper, 401)
+    return document_refusals(wrapper, 401)
 
 
 def admin_required(view: Callable) -> Callable:
@@ -97,8 +81,13 @@ def admin_required(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_user().is_admin:
-            raise Forbidden("Administrator rights are required.")
+        require_admin()
         return view(*args, **kwargs)
 
-    return _document(wrapper, 401, 403)
+    return document_refusals(wrapper, 401, 403)
+
+
+def require_admin() -> None:
+    """401 without a valid token, 403 unless the account is an administrator."""
+    if not current_user().is_admin:
+        raise Forbidden("Administrator rights are required.")

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fynix.errors import APIError
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -56,6 +58,10 @@ def _nothing_to_warm(limit_users: int) -> list[WarmRequest]:
     return []
 
 
+def _nobody_is_admin() -> None:
+    raise APIError("Administrator rights are required.", 403)
+
+
 @dataclass(frozen=True)
 class CacheHooks:
     """The callables the caching package calls back into the application with."""
@@ -66,4 +72,6 @@ class CacheHooks:
     # (raises the app's 401 otherwise); run before any per-user data is loaded.
     confirm_identity: Callable[[], None] = _nothing_to_confirm
     warm_requests: Callable[[int], list[WarmRequest]] = _nothing_to_warm
+    # Raises the app's 401/403 unless the caller is an administrator (cache management).
+    require_admin: Callable[[], None] = _nobody_is_admin
     shared: tuple[SharedSource, ...] = ()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fynix.auth.guard import admin_required
+from collections.abc import Callable
+
+from flask import request
+
 from fynix.caching import manage
-from fynix.caching.manager import Bypass
+from fynix.caching.manager import Bypass, get_manager
 from fynix.caching.schemas import (
     CacheHealthSchema,
     CacheStatsSchema,
@@ -12,10 +15,23 @@ from fynix.caching.schemas import (
     WarmArgsSchema,
     WarmedSchema,
 )
-from fynix.common.api import Blueprint, ErrorSchema
+from fynix.common.api import Blueprint, ErrorSchema, document_refusals
 from fynix.errors import APIError
 
 blp = Blueprint("caching", __name__, url_prefix="/cache", description="Cache management (admin)")
+
+
+@blp.before_request
+def _admins_only() -> None:
+    """Every route here is for administrators (the app's guard, handed over as a hook);
+    OPTIONS only names the methods, as on every other route."""
+    if request.method != "OPTIONS":
+        get_manager().hooks.require_admin()
+
+
+def admins_only(view: Callable) -> Callable:
+    """Document the guard's refusals on a route of this blueprint."""
+    return document_refusals(view, 401, 403)
 
 
 def _unavailable() -> APIError:
@@ -23,7 +39,7 @@ def _unavailable() -> APIError:
 
 
 @blp.get("/stats")
-@admin_required
+@admins_only
 @blp.response(200, CacheStatsSchema)
 @blp.alt_response(503, schema=ErrorSchema, description="The cache backend is unavailable")
 def get_stats():
@@ -35,7 +51,7 @@ def get_stats():
 
 
 @blp.post("/clear")
-@admin_required
+@admins_only
 @blp.response(200, DeletedSchema)
 @blp.alt_response(503, schema=ErrorSchema, description="The cache backend is unavailable")
 def clear_cache():
@@ -47,7 +63,7 @@ def clear_cache():
 
 
 @blp.post("/warm")
-@admin_required
+@admins_only
 @blp.arguments(WarmArgsSchema, location="query")
 @blp.response(200, WarmedSchema)
 @blp.alt_response(503, schema=ErrorSchema, description="The cache backend is unavailable")
@@ -74,7 +90,7 @@ def warm_cache(args: dict):
         }
     ],
 )
-@admin_required
+@admins_only
 @blp.response(200, DeletedSchema)
 @blp.alt_response(422, schema=ErrorSchema, description="Not 1-200 printable characters")
 @blp.alt_response(503, schema=ErrorSchema, description="The cache backend is unavailable")
@@ -89,7 +105,7 @@ def clear_pattern(pattern: str):
 
 
 @blp.get("/health")
-@admin_required
+@admins_only
 @blp.response(200, CacheHealthSchema)
 def get_health():
     """Status, backend and latency of the cache."""

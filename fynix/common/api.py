@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from copy import deepcopy
 from http import HTTPStatus
 
 import flask_smorest
@@ -125,3 +127,18 @@ class FynixApi(Api):
 def register_converters(app: Flask) -> None:
     """Fynix's path converters, before any route compiles against them."""
     app.url_map.converters["client_id"] = ClientIdConverter
+
+
+def document_refusals(wrapper: Callable, *statuses: int) -> Callable:
+    """Let the OpenAPI document list the refusals this guard can answer.
+
+    flask-smorest reads ``_apidoc`` when the route is registered; the statuses refer to
+    its per-status error responses (Fynix's envelope). A status the view documents
+    itself is left as it is.
+    """
+    apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    responses = apidoc.setdefault("response", {}).setdefault("responses", {})
+    for status in statuses:
+        responses.setdefault(status, [HTTPStatus(status).name])
+    wrapper._apidoc = apidoc
+    return wrapper
