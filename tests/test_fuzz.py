@@ -97,8 +97,11 @@ def run_schemathesis(server, database_url: str, user_id: int, tmp_path: Path):
         EXAMPLES,
         "--seed",
         SEED,
+        # One worker: Python 3.11.7's ast.parse is not safe across threads (CPython
+        # gh-106905, "AST constructor recursion depth mismatch"), and Hypothesis parses
+        # lambdas' source while schemathesis builds its strategies.
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "30",
         "--output-truncate",

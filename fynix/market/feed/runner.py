@@ -12,18 +12,23 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 
 import sqlalchemy as sa
 
 from fynix.caching.manager import get_manager
 from fynix.common.clock import utcnow
+from fynix.extensions import db
 from fynix.market.feed.base import Batch, Provider, SourceError
 from fynix.market.feed.ingest import ingest_batch
 from fynix.market.feed.status import Problem, record_problem
 
 log = logging.getLogger(__name__)
 
-UNREACHABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+# PendingRollbackError: a connection lost mid-transaction left the session needing a
+# rollback; it is part of the same outage, not a batch that cannot be written.
+UNREACHABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError,
+               sa.exc.PendingRollbackError)  # fmt: skip
 
 
 class FeedRunner:
@@ -87,6 +92,7 @@ class FeedRunner:
             try:
                 ingest_batch(self.name, batch, self.problem)
             except UNREACHABLE as exc:
+                _discard_session()
                 if outage is None:
                     outage = self.clock()
                     self.problem = Problem(f"database unreachable: {_brief(exc)}", utcnow())
@@ -151,3 +157,10 @@ def _brief(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     lines = str(original).strip().splitlines()
     return f"{original.__class__.__name__}: {lines[0] if lines else ''}"
+
+
+def _discard_session() -> None:
+    """Drop the session a lost connection broke, so that the retry starts a clean one."""
+    with suppress(sa.exc.SQLAlchemyError):
+        db.session.rollback()
+    db.session.remove()
