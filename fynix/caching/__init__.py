@@ -11,9 +11,10 @@ from flask import Flask, Response, g, request
 
 from fynix.caching.backends import build_store, redis_target
 from fynix.caching.hooks import CacheHooks, Identity, SharedSource, WarmRequest
+from fynix.caching.hostgens import host_file
 from fynix.caching.incarnation import ServerWatch
 from fynix.caching.manager import CacheManager, get_manager
-from fynix.caching.owed import OwedInvalidations, owed_path
+from fynix.caching.owed import OwedInvalidations
 from fynix.caching.shared import SharedCopy
 from fynix.caching.store import RedisStore
 
@@ -27,10 +28,13 @@ def init_cache(app: Flask, hooks: CacheHooks) -> None:
     manager = CacheManager(app.config, build_store(app))
     manager.hooks = hooks
     if isinstance(manager.store, RedisStore):
-        host_files = (app.config.get("CACHE_LOCAL_DIR") or app.instance_path, manager.prefix,
-                      redis_target(app.config))  # fmt: skip
-        manager.owed = OwedInvalidations(owed_path(*host_files))
-        manager.server_watch = ServerWatch(owed_path(*host_files, kind="server"))
+        directory = app.config.get("CACHE_LOCAL_DIR") or app.instance_path
+        target = redis_target(app.config)
+        owed = host_file(directory, "owed", manager.prefix, target, "txt")
+        manager.owed = OwedInvalidations(owed)
+        manager.server_watch = ServerWatch(
+            host_file(directory, "server", manager.prefix, target, "txt")
+        )
     namespaces = [source.namespace for source in hooks.shared]
     if len(set(namespaces)) != len(namespaces):  # each is published with its own generation
         raise ValueError("one shared source per namespace")

@@ -17,7 +17,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
-from fynix.caching.hostgens import HostGenerations, generations_path
+from fynix.caching.hostgens import HostGenerations, host_file
 from fynix.caching.keys import epoch_key
 from fynix.caching.local import LocalStore
 from fynix.caching.store import RedisStore
@@ -105,7 +105,7 @@ def build_store(app: Flask) -> RedisStore | LocalStore | None:
         directory = config.get("CACHE_LOCAL_DIR") or app.instance_path
         uri = config["SQLALCHEMY_DATABASE_URI"]
         tables = [
-            HostGenerations(generations_path(directory, config["CACHE_KEY_PREFIX"], uri, kind))
+            HostGenerations(host_file(directory, kind, config["CACHE_KEY_PREFIX"], uri, "bin"))
             for kind in ("generations", "markers")
         ]
         return LocalStore(backend_of(app), *tables, epoch_key(config["CACHE_KEY_PREFIX"]))

@@ -79,10 +79,11 @@ class HostGenerations:
         os.close(self._fd)
 
 
-def generations_path(
-    directory: str | os.PathLike, prefix: str, database_uri: str, kind: str = "generations"
+def host_file(
+    directory: str | os.PathLike, kind: str, prefix: str, scope: str, suffix: str
 ) -> Path:
-    """The table (``generations`` or ``markers``) shared by processes using the same key
-    prefix and database."""
-    name = hashlib.sha256(f"{prefix}\0{database_uri}".encode()).hexdigest()[:16]
-    return Path(directory) / f"cache-{kind}-{name}.bin"
+    """A file every process of the host shares, ``cache-<kind>-<hash>.<suffix>``: one per key
+    prefix and ``scope`` (the database for the local tables; the Redis for the owed
+    invalidations and the server ids)."""
+    name = hashlib.sha256(f"{prefix}\0{scope}".encode()).hexdigest()[:16]
+    return Path(directory) / f"cache-{kind}-{name}.{suffix}"

@@ -14,7 +14,6 @@ acknowledged their replay.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import logging
 import os
 import re
@@ -34,13 +33,6 @@ MAX_FILE_BYTES = 1 << 20  # past this, the file is replaced by one line owing ev
 MAX_BATCH_BYTES = 1 << 20  # what one write may append beyond it before that happens
 WARN_EVERY_SECONDS = 60.0
 LINE = re.compile(r"([0-9a-f]{16}) ([!-~]{1,1000})")  # line id, generation key (or "*")
-
-
-def owed_path(directory: str | os.PathLike, prefix: str, target: str, kind: str = "owed") -> Path:
-    """A host file of one deployment (its key prefix on one Redis, ``target``): ``owed``
-    invalidations, or the ``server`` ids last seen (``incarnation``)."""
-    name = hashlib.sha256(f"{prefix}\0{target}".encode()).hexdigest()[:16]
-    return Path(directory) / f"cache-{kind}-{name}.txt"
 
 
 class OwedInvalidations:
